@@ -1,0 +1,135 @@
+"""The application factory: `create_app(settings)` builds one server process."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from pathlib import Path
+
+from fastapi import FastAPI, Request, Response
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy.orm import Session
+
+from display_server import office
+from display_server.api import counters, errors, ops, sites, tickets
+from display_server.live import publish_outcome
+from display_server.runtime import Runtime, transact
+from display_server.settings import Clock, Settings
+from display_server.store import counters as counter_store
+from display_server.web import pages
+
+STATIC = Path(__file__).parent / "web" / "static"
+log = logging.getLogger("madoguchi")
+access_log = logging.getLogger("madoguchi.access")
+
+
+async def housekeeping(runtime: Runtime) -> None:
+    """Expire tickets left open after closing (or from an earlier day) and close counters."""
+    for site in runtime.config.sites:
+
+        def work(session: Session, site: office.Site = site) -> office.Outcome:
+            return office.expire_after_closing(
+                session, config=runtime.config, site=site, now=runtime.now()
+            )
+
+        outcome = await transact(runtime, work)
+        if outcome.events:
+            log.info("housekeeping at %s: %d events", site.id, len(outcome.events))
+            await publish_outcome(runtime, outcome)
+
+
+async def _housekeeping_loop(runtime: Runtime) -> None:
+    while True:
+        try:
+            await housekeeping(runtime)
+        except Exception:  # keep the loop alive; the next round retries
+            log.exception("housekeeping failed")
+        await asyncio.sleep(runtime.settings.housekeeping_interval_s)
+
+
+BackgroundTask = Callable[[Runtime], Awaitable[None]]
+
+
+def create_app(
+    settings: Settings, *, clock: Clock | None = None, background: Sequence[BackgroundTask] = ()
+) -> FastAPI:
+    """One server process; `background` coroutines run for the app's lifetime (the demo)."""
+    runtime = Runtime.build(settings, clock=clock)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        with runtime.sessions() as session:
+            counter_store.sync_counters(session, config=runtime.config)
+            session.commit()
+        await runtime.hub.connect()
+        if runtime.clock.shifted:
+            log.warning("CLOCK SHIFTED: the server's time started at %s", runtime.clock.start)
+        tasks = [
+            asyncio.create_task(job(runtime)) for job in (_housekeeping_loop, *background)
+        ]
+        try:
+            yield
+        finally:
+            for task in tasks:
+                task.cancel()
+            for task in tasks:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+            await runtime.hub.disconnect()
+            runtime.engine.dispose()
+
+    app = FastAPI(
+        title="Madoguchi",
+        version="0.1.0",
+        description="Queue tickets and live congestion for ward office counters (窓口).",
+        lifespan=lifespan,
+    )
+    app.state.runtime = runtime
+    errors.install(app)
+    for module in (tickets, sites, counters, ops, pages):
+        app.include_router(module.router)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+
+    @app.middleware("http")
+    async def request_context(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        request_id = request.headers.get("x-request-id") or uuid.uuid4().hex
+        started = time.perf_counter()
+        response = await call_next(request)
+        elapsed = time.perf_counter() - started
+        route = request.scope.get("route")
+        route_path = getattr(route, "path", "unmatched")
+        runtime.metrics.request_seconds.labels(
+            request.method, route_path, str(response.status_code)
+        ).observe(elapsed)
+        response.headers["X-Request-ID"] = request_id
+        access_log.info(
+            json.dumps(
+                {
+                    "request_id": request_id,
+                    "method": request.method,
+                    "path": request.url.path,
+                    "status": response.status_code,
+                    "ms": round(elapsed * 1000, 1),
+                }
+            )
+        )
+        return response
+
+    return app
+
+
+def app_from_environment() -> FastAPI:
+    """The uvicorn factory used by `madoguchi serve`: settings from the environment."""
+    settings = Settings()
+    if settings.demo:
+        from display_server.demo import simulate_visitors
+
+        return create_app(settings, background=[simulate_visitors])
+    return create_app(settings)

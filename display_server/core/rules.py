@@ -1,0 +1,116 @@
+"""Office rules: the business day, when tickets may be issued, numbering and call-next.
+
+Pure functions over the configuration and plain values; `now` is always passed in.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+
+from display_server.config import Counter, Service, Site, WardConfig
+from display_server.core.errors import IssueRefused
+from display_server.core.tickets import Ticket, TicketStatus
+
+#: How far ahead `next_opening` looks (年末年始 plus a long weekend fit comfortably).
+_OPENING_SEARCH_DAYS = 21
+
+
+def business_date(config: WardConfig, now: dt.datetime) -> dt.date:
+    """The local (Asia/Tokyo) calendar day of `now`: numbering restarts at local midnight."""
+    return now.astimezone(config.policy.zone).date()
+
+
+def local_time(config: WardConfig, day: dt.date, at: dt.time) -> dt.datetime:
+    return dt.datetime.combine(day, at, tzinfo=config.policy.zone)
+
+
+def next_opening(config: WardConfig, site: Site, now: dt.datetime) -> dt.datetime | None:
+    """The next moment tickets can be taken at `site` (now excluded if already open)."""
+    today = business_date(config, now)
+    for offset in range(_OPENING_SEARCH_DAYS):
+        day = today + dt.timedelta(days=offset)
+        hours = config.hours_on(site, day)
+        if hours is None:
+            continue
+        opens = local_time(config, day, hours.open)
+        if opens > now:
+            return opens
+    return None
+
+
+def check_can_issue(
+    config: WardConfig, site: Site, service: Service, *, now: dt.datetime, issued_today: int
+) -> None:
+    """Raise `IssueRefused` with the reason when no ticket may be issued now."""
+    day = business_date(config, now)
+    hours = config.hours_on(site, day)
+    local_now = now.astimezone(config.policy.zone)
+    if hours is None or local_now < local_time(config, day, hours.open):
+        raise IssueRefused("closed", "the office is closed now", next_opening(config, site, now))
+    if local_now >= local_time(config, day, hours.cutoff):
+        raise IssueRefused(
+            "after_cutoff",
+            f"reception ended at {hours.cutoff:%H:%M}",
+            next_opening(config, site, now),
+        )
+    if service.daily_cap is not None and issued_today >= service.daily_cap:
+        raise IssueRefused(
+            "daily_cap",
+            f"all {service.daily_cap} tickets for today have been issued",
+            next_opening(config, site, now),
+        )
+    if service.number_start + issued_today > service.number_end:
+        raise IssueRefused(
+            "numbers_exhausted",
+            "the number range for today is used up",
+            next_opening(config, site, now),
+        )
+
+
+def is_closing_time(config: WardConfig, site: Site, now: dt.datetime) -> bool:
+    """True once the site's counters have closed for the day (or it never opened today)."""
+    day = business_date(config, now)
+    hours = config.hours_on(site, day)
+    return hours is None or now >= local_time(config, day, hours.close)
+
+
+def number_for(service: Service, issued_before: int) -> int:
+    """The number of the next ticket, given how many the service issued earlier today."""
+    return service.number_start + issued_before
+
+
+def display_number(service: Service, number: int) -> str:
+    """What the slip, display and voice show: prefix plus a zero-padded number ("A012")."""
+    width = len(str(service.number_end))
+    return f"{service.prefix}{number:0{width}d}" if service.prefix else str(number)
+
+
+def choose_next(counter: Counter, waiting: Iterable[Ticket]) -> Ticket | None:
+    """The ticket `counter` should call now, or None.
+
+    Priority tickets first, then the place in line, across the counter's services; with
+    "strict_order" the first service of the work profile is emptied before the next.
+    """
+    eligible = [
+        t for t in waiting if t.status is TicketStatus.WAITING and t.service in counter.services
+    ]
+    if not eligible:
+        return None
+    if counter.policy == "strict_order":
+        rank = {service: i for i, service in enumerate(counter.services)}
+        return min(eligible, key=lambda t: (rank[t.service], *t.queue_key()))
+    return min(eligible, key=Ticket.queue_key)
+
+
+def ahead_of(ticket: Ticket, waiting: Iterable[Ticket]) -> int:
+    """People in the same service's line who will be called before `ticket`."""
+    key = ticket.queue_key()
+    return sum(
+        1
+        for other in waiting
+        if other.status is TicketStatus.WAITING
+        and other.service == ticket.service
+        and other.id != ticket.id
+        and other.queue_key() < key
+    )

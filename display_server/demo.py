@@ -1,0 +1,168 @@
+"""`madoguchi serve --demo`: a demo account, a kiosk token, a demo clock and simulated visitors."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+import os
+import random
+import secrets
+from dataclasses import dataclass, field
+
+from sqlalchemy.orm import Session
+
+from display_server import office
+from display_server.config import WardConfig, load_config
+from display_server.core import rules
+from display_server.core.counters import CounterStatus
+from display_server.core.errors import DomainError
+from display_server.core.tickets import Channel, TicketStatus
+from display_server.live import publish_outcome
+from display_server.runtime import Runtime, transact
+from display_server.security import Role, hash_password, new_device_token
+from display_server.settings import Settings
+from display_server.store import auth as auth_store
+from display_server.store import counters as counter_store
+from display_server.store import tickets as ticket_store
+from display_server.store.db import make_engine, make_sessionmaker
+
+log = logging.getLogger("madoguchi.demo")
+DEMO_USER = "demo"
+DEMO_PASSWORD = "madoguchi-demo"
+#: Simulated service takes this many real seconds per configured minute (the demo runs fast).
+SECONDS_PER_SERVICE_MINUTE = 4.0
+
+
+def demo_clock_start(config: WardConfig, real_now: dt.datetime) -> dt.datetime | None:
+    """A weekday 09:30 to start the demo clock at, or None when the real office is open now."""
+    site = config.sites[0]
+    zone = config.policy.zone
+    local = real_now.astimezone(zone)
+    hours = config.hours_on(site, local.date())
+    if hours is not None and hours.open <= local.time() < hours.cutoff:
+        return None
+    opening = rules.next_opening(config, site, real_now)
+    assert opening is not None, "the example configuration opens within three weeks"
+    return opening.astimezone(zone).replace(hour=9, minute=30)
+
+
+def prepare_demo(settings: Settings, *, host: str, port: int) -> None:
+    """Set the demo's environment for the server process and print how to use it."""
+    config = load_config(settings.config_path)
+    real_now = dt.datetime.now(dt.UTC)
+    start = settings.clock_start or demo_clock_start(config, real_now)
+    os.environ["MADOGUCHI_DEMO"] = "true"
+    os.environ["MADOGUCHI_SECURE_COOKIES"] = "false"
+    os.environ.setdefault("MADOGUCHI_SECRET_KEY", secrets.token_urlsafe(48))
+    if start is not None:
+        os.environ["MADOGUCHI_CLOCK_START"] = start.isoformat()
+    sessions = make_sessionmaker(make_engine(settings.database_url))
+    with sessions() as session:
+        user = auth_store.user_by_name(session, name=DEMO_USER)
+        if user is None:
+            auth_store.add_user(
+                session, name=DEMO_USER, password_hash=hash_password(DEMO_PASSWORD),
+                role=Role.ADMIN.value, site=None, now=real_now,
+            )
+        kiosk_token = new_device_token()
+        site = config.sites[0]
+        auth_store.add_token(
+            session, token=kiosk_token, role=Role.KIOSK.value, site=site.id, label="demo kiosk",
+            now=real_now,
+        )
+        session.commit()
+    base = f"http://{host}:{port}"
+    first_counter = site.counters[0].id
+    lines = [
+        "Madoguchi demo (simulated visitors; example configuration, not real data)",
+        f"  public overview   {base}/",
+        f"  lobby display     {base}/display/{site.id}",
+        f"  counter console   {base}/counter/{first_counter}   (sign in: {DEMO_USER} / {DEMO_PASSWORD})",
+        f"  kiosk             {base}/kiosk/{site.id}",
+        f"  API docs          {base}/docs",
+        f"  kiosk token for {site.id}: {kiosk_token}",
+    ]
+    if start is not None:
+        lines.append(f"  DEMO CLOCK: the office is closed now, so the server's time starts at {start}")
+    print("\n".join(lines), flush=True)
+
+
+@dataclass
+class _Simulation:
+    rng: random.Random = field(default_factory=lambda: random.Random(7))
+    #: When each counter's current service should end, in the server's clock.
+    ends: dict[str, dt.datetime] = field(default_factory=dict)
+
+
+def _open_counters(session: Session, runtime: Runtime) -> list[office.Outcome]:
+    outcomes = []
+    for site, counter in runtime.config.counters():
+        state = counter_store.get_counter(session, counter=counter.id)
+        if state is not None and state.status is CounterStatus.CLOSED:
+            outcomes.append(
+                office.set_counter_status(
+                    session, config=runtime.config, counter_id=counter.id,
+                    status=CounterStatus.OPEN, now=runtime.now(), staff="demo",
+                )
+            )
+    return outcomes
+
+
+def _step(session: Session, runtime: Runtime, sim: _Simulation) -> list[office.Outcome]:
+    """One tick: a few arrivals, and each open counter moves its visitor along."""
+    config, now, rng = runtime.config, runtime.now(), sim.rng
+    outcomes: list[office.Outcome] = []
+    for site in config.sites:
+        if rng.random() < 0.35:
+            service = rng.choice(site.services)
+            request = office.IssueRequest(
+                service=service.id, channel=Channel.KIOSK, priority=rng.random() < 0.05,
+                lang=rng.choice(["ja", "ja", "ja", "en"]),
+            )
+            try:
+                outcomes.append(office.issue_ticket(
+                    session, config=config, site_id=site.id, request=request, now=now,
+                    idempotency_key=None, issued_by="demo",
+                ))
+            except DomainError:
+                pass  # closed, after cut-off or at the cap: the simulated visitor goes home
+    for site, counter in config.counters():
+        state = counter_store.get_counter(session, counter=counter.id)
+        if state is None or state.status is not CounterStatus.OPEN:
+            continue
+        current = ticket_store.at_counter(session, counter=counter.id)
+        try:
+            if current is None:
+                outcomes.append(office.call_next(
+                    session, config=config, counter_id=counter.id, now=now, staff="demo"))
+            elif current.status is TicketStatus.CALLED:
+                outcomes.append(office.act_on_current(
+                    session, config=config, counter_id=counter.id, action="start", now=now,
+                    staff="demo"))
+                minutes = site.service(current.service).default_service_minutes  # type: ignore[union-attr]
+                sim.ends[counter.id] = now + dt.timedelta(
+                    seconds=rng.expovariate(1 / (minutes * SECONDS_PER_SERVICE_MINUTE)))
+            elif now >= sim.ends.get(counter.id, now):
+                outcomes.append(office.act_on_current(
+                    session, config=config, counter_id=counter.id, action="complete", now=now,
+                    staff="demo"))
+        except DomainError:
+            continue  # nobody waiting for this counter
+    return outcomes
+
+
+async def simulate_visitors(runtime: Runtime) -> None:
+    """Background task of the demo server: visitors arrive and counters serve them."""
+    sim = _Simulation()
+    for outcome in await transact(runtime, lambda s: _open_counters(s, runtime)):
+        await publish_outcome(runtime, outcome)
+    while True:
+        await asyncio.sleep(2.0)
+        try:
+            outcomes = await transact(runtime, lambda s: _step(s, runtime, sim))
+        except Exception:  # the demo must keep running; the next tick tries again
+            log.exception("demo step failed")
+            continue
+        for outcome in outcomes:
+            await publish_outcome(runtime, outcome)

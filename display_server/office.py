@@ -1,0 +1,350 @@
+"""Use cases: the domain rules applied to stored state, one transaction each.
+
+Each function locks the site's event sequence first, so that all changes to one site are
+serialised (no ticket is called twice, numbers stay gapless) on SQLite and PostgreSQL alike.
+The caller commits and then publishes the returned events.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import secrets
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from display_server.config import Counter, Site, WardConfig
+from display_server.core import counters as counter_rules
+from display_server.core import rules
+from display_server.core import tickets as lifecycle
+from display_server.core.counters import CounterState, CounterStatus
+from display_server.core.errors import InvalidTransition, NotFound, NothingWaiting
+from display_server.core.estimate import CounterView, QueueState
+from display_server.core.tickets import Channel, Event, Ticket, TicketStatus
+from display_server.store import counters as counter_store
+from display_server.store import events as event_store
+from display_server.store import tickets as ticket_store
+from display_server.store.models import SiteSequenceRow
+
+#: How far back finished services count for the service-time statistics.
+SERVICE_HISTORY = dt.timedelta(days=14)
+
+
+class IdempotencyConflict(InvalidTransition):
+    """The Idempotency-Key was used before with a different request."""
+
+
+@dataclass(frozen=True)
+class IssueRequest:
+    service: str
+    channel: Channel = Channel.KIOSK
+    priority: bool = False
+    lang: str = "ja"
+    route: tuple[str, ...] = ()
+
+    def fingerprint(self) -> str:
+        """A hash of what was asked, to tell a retry from a different request with the same key."""
+        body = json.dumps(
+            [self.service, self.channel.value, self.priority, self.lang, list(self.route)]
+        )
+        return hashlib.sha256(body.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a use case changed: the ticket (if any) and the logged events with their seq."""
+
+    site: str
+    ticket: Ticket | None = None
+    events: Sequence[tuple[int, Event]] = field(default_factory=tuple)
+    created: bool = True
+
+
+def find_site(config: WardConfig, site_id: str) -> Site:
+    site = config.site(site_id)
+    if site is None:
+        raise NotFound(f"unknown site {site_id!r}")
+    return site
+
+
+def find_counter(config: WardConfig, counter_id: str) -> tuple[Site, Counter]:
+    found = config.counter(counter_id)
+    if found is None:
+        raise NotFound(f"unknown counter {counter_id!r}")
+    return found
+
+
+def lock_site(session: Session, *, site: str) -> None:
+    """Take the site's write lock (its event-sequence row) for the rest of the transaction."""
+    dialect = session.get_bind().dialect.name
+    upsert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(SiteSequenceRow)
+    session.execute(upsert.values(site=site, seq=0).on_conflict_do_nothing())
+    session.execute(
+        select(SiteSequenceRow.seq).where(SiteSequenceRow.site == site).with_for_update()
+    )
+
+
+def _log(session: Session, events: Sequence[Event]) -> tuple[tuple[int, Event], ...]:
+    return tuple((event_store.append_event(session, event=e), e) for e in events)
+
+
+def issue_ticket(
+    session: Session,
+    *,
+    config: WardConfig,
+    site_id: str,
+    request: IssueRequest,
+    now: dt.datetime,
+    idempotency_key: str | None,
+    issued_by: str | None,
+    new_token: Callable[[], str] = lambda: secrets.token_urlsafe(24),
+) -> Outcome:
+    """Issue a numbered ticket, or return the one issued before under the same key."""
+    site = find_site(config, site_id)
+    route = request.route or (request.service,)
+    if route[0] != request.service:
+        raise InvalidTransition("a route must start with the ticket's service")
+    services = []
+    for service_id in route:
+        service = site.service(service_id)
+        if service is None:
+            raise NotFound(f"unknown service {service_id!r} at site {site.id!r}")
+        if request.channel is Channel.REMOTE and not service.remote:
+            raise InvalidTransition(f"service {service_id!r} does not take remote tickets")
+        services.append(service)
+    lock_site(session, site=site.id)
+    fingerprint = request.fingerprint()
+    if idempotency_key is not None:
+        earlier = ticket_store.by_idempotency_key(session, site=site.id, key=idempotency_key)
+        if earlier is not None:
+            ticket, earlier_fingerprint = earlier
+            if earlier_fingerprint != fingerprint:
+                raise IdempotencyConflict(
+                    "this Idempotency-Key was already used for a different request"
+                )
+            return Outcome(site=site.id, ticket=ticket, created=False)
+    first = services[0]
+    day = rules.business_date(config, now)
+    issued_today = ticket_store.issued_count(
+        session, site=site.id, service=first.id, business_date=day
+    )
+    rules.check_can_issue(config, site, first, now=now, issued_today=issued_today)
+    number = rules.number_for(
+        first, ticket_store.take_number(session, site=site.id, service=first.id, business_date=day)
+    )
+    draft = Ticket(
+        id=0,
+        token=new_token(),
+        site=site.id,
+        service=first.id,
+        number=number,
+        display_number=rules.display_number(first, number),
+        business_date=day,
+        channel=request.channel,
+        priority=request.priority,
+        lang=request.lang,
+        route=route,
+        route_index=0,
+        status=TicketStatus.WAITING,
+        issued_at=now,
+        queued_at=now,
+    )
+    ticket = ticket_store.insert_ticket(
+        session,
+        ticket=draft,
+        numbered_service=first.id,
+        idempotency_key=idempotency_key,
+        request_hash=fingerprint,
+        issued_by=issued_by,
+    )
+    issued = Event(
+        type=lifecycle.EventType.ISSUED,
+        site=site.id,
+        at=now,
+        ticket_id=ticket.id,
+        staff=issued_by,
+        service=first.id,
+        data={
+            "channel": request.channel.value,
+            "priority": request.priority,
+            "route": list(route),
+            "number": ticket.display_number,
+        },
+    )
+    return Outcome(site=site.id, ticket=ticket, events=_log(session, [issued]))
+
+
+def _counter_state(session: Session, counter: Counter) -> CounterState:
+    state = counter_store.get_counter(session, counter=counter.id)
+    if state is None:
+        raise NotFound(f"counter {counter.id!r} has no state row; restart the server to sync")
+    return state
+
+
+def call_next(
+    session: Session, *, config: WardConfig, counter_id: str, now: dt.datetime, staff: str | None
+) -> Outcome:
+    """Call the next ticket for the counter's work profile."""
+    site, counter = find_counter(config, counter_id)
+    lock_site(session, site=site.id)
+    state = _counter_state(session, counter)
+    if state.status is not CounterStatus.OPEN:
+        raise InvalidTransition(f"counter {counter.id} is {state.status.value}: open it first")
+    current = ticket_store.at_counter(session, counter=counter.id)
+    if current is not None:
+        raise InvalidTransition(
+            f"ticket {current.display_number} is still at this counter: "
+            "complete it, mark a no-show or transfer it first"
+        )
+    today = rules.business_date(config, now)
+    waiting = [
+        t for t in ticket_store.open_tickets(session, site=site.id) if t.business_date == today
+    ]
+    chosen = rules.choose_next(counter, waiting)
+    if chosen is None:
+        raise NothingWaiting(f"no ticket is waiting for counter {counter.id}")
+    called, event = lifecycle.call(chosen, counter=counter.id, now=now, staff=staff)
+    ticket_store.save_ticket(session, ticket=called)
+    return Outcome(site=site.id, ticket=called, events=_log(session, [event]))
+
+
+def act_on_current(
+    session: Session,
+    *,
+    config: WardConfig,
+    counter_id: str,
+    action: str,
+    now: dt.datetime,
+    staff: str | None,
+    service: str | None = None,
+) -> Outcome:
+    """recall, start, complete, no-show or transfer the ticket at the counter."""
+    site, counter = find_counter(config, counter_id)
+    lock_site(session, site=site.id)
+    current = ticket_store.at_counter(session, counter=counter.id)
+    if current is None:
+        raise InvalidTransition(f"counter {counter.id} has no called ticket")
+    if action == "recall":
+        changed, event = lifecycle.recall(current, now=now, staff=staff)
+    elif action == "start":
+        changed, event = lifecycle.start(current, now=now, staff=staff)
+    elif action == "complete":
+        changed, event = lifecycle.complete(current, now=now, staff=staff)
+    elif action == "no-show":
+        changed, event = lifecycle.no_show(
+            current, now=now, staff=staff, recalls_required=config.policy.recalls_before_no_show
+        )
+    elif action == "transfer":
+        if service is None or site.service(service) is None:
+            raise NotFound(f"unknown service {service!r} at site {site.id!r}")
+        changed, event = lifecycle.transfer(current, service=service, now=now, staff=staff)
+    else:
+        raise NotFound(f"unknown counter action {action!r}")
+    ticket_store.save_ticket(session, ticket=changed)
+    return Outcome(site=site.id, ticket=changed, events=_log(session, [event]))
+
+
+def set_counter_status(
+    session: Session,
+    *,
+    config: WardConfig,
+    counter_id: str,
+    status: CounterStatus,
+    now: dt.datetime,
+    staff: str | None,
+) -> Outcome:
+    site, counter = find_counter(config, counter_id)
+    lock_site(session, site=site.id)
+    state = _counter_state(session, counter)
+    busy = ticket_store.at_counter(session, counter=counter.id) is not None
+    changed, event = counter_rules.set_status(state, status, now=now, staff=staff, busy=busy)
+    counter_store.save_counter(session, counter=changed)
+    return Outcome(site=site.id, events=_log(session, [event]))
+
+
+def change_ticket(
+    session: Session,
+    *,
+    config: WardConfig,
+    ticket: Ticket,
+    action: str,
+    now: dt.datetime,
+    staff: str | None,
+    service: str | None = None,
+) -> Outcome:
+    """Floor and visitor actions on a ticket: cancel, requeue, prioritise, transfer."""
+    site = find_site(config, ticket.site)
+    lock_site(session, site=site.id)
+    fresh = ticket_store.by_id(session, ticket_id=ticket.id)
+    assert fresh is not None
+    if action == "cancel":
+        changed, event = lifecycle.cancel(fresh, now=now, staff=staff)
+    elif action == "requeue":
+        changed, event = lifecycle.requeue(
+            fresh, now=now, staff=staff, rejoin_minutes=config.policy.rejoin_minutes
+        )
+    elif action == "prioritise":
+        changed, event = lifecycle.prioritise(fresh, now=now, staff=staff)
+    elif action == "transfer":
+        if service is None or site.service(service) is None:
+            raise NotFound(f"unknown service {service!r} at site {site.id!r}")
+        changed, event = lifecycle.transfer(fresh, service=service, now=now, staff=staff)
+    else:
+        raise NotFound(f"unknown ticket action {action!r}")
+    ticket_store.save_ticket(session, ticket=changed)
+    return Outcome(site=site.id, ticket=changed, events=_log(session, [event]))
+
+
+def expire_after_closing(session: Session, *, config: WardConfig, site: Site, now: dt.datetime) -> Outcome:
+    """After closing time, expire every ticket still open and close every counter."""
+    if not rules.is_closing_time(config, site, now):
+        today = rules.business_date(config, now)
+        stale = [
+            t for t in ticket_store.open_tickets(session, site=site.id) if t.business_date < today
+        ]
+        if not stale:
+            return Outcome(site=site.id, created=False)
+    lock_site(session, site=site.id)
+    today = rules.business_date(config, now)
+    closing = rules.is_closing_time(config, site, now)
+    events: list[Event] = []
+    for ticket in ticket_store.open_tickets(session, site=site.id):
+        if closing or ticket.business_date < today:
+            expired, event = lifecycle.expire(ticket, now=now)
+            ticket_store.save_ticket(session, ticket=expired)
+            events.append(event)
+    if closing:
+        for counter_id in counter_store.close_all(session, site=site.id, now=now):
+            events.append(
+                Event(type=lifecycle.EventType.COUNTER_CLOSED, site=site.id, at=now, counter=counter_id)
+            )
+    return Outcome(site=site.id, events=_log(session, events), created=bool(events))
+
+
+def queue_state(session: Session, *, config: WardConfig, site: Site, now: dt.datetime) -> QueueState:
+    """What the estimator needs to know about the site now."""
+    today = rules.business_date(config, now)
+    open_now = [t for t in ticket_store.open_tickets(session, site=site.id) if t.business_date == today]
+    states = counter_store.site_counters(session, site=site.id)
+    at_counter = {t.counter: t for t in open_now if t.counter is not None}
+    views = [
+        CounterView(
+            config=counter,
+            status=states[counter.id].status if counter.id in states else CounterStatus.CLOSED,
+            current=at_counter.get(counter.id),
+        )
+        for counter in site.counters
+    ]
+    return QueueState(
+        waiting=[t for t in open_now if t.status is TicketStatus.WAITING],
+        counters=views,
+        service_minutes=event_store.recent_service_minutes(
+            session, site=site.id, since=now - SERVICE_HISTORY
+        ),
+        default_minutes={s.id: s.default_service_minutes for s in site.services},
+    )

@@ -1,0 +1,83 @@
+"""Everything one server process holds: configuration, database, hub, clock and helpers."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from starlette.concurrency import run_in_threadpool
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from display_server.config import WardConfig, load_config
+from display_server.hub import create_hub
+from display_server.i18n import Catalog, load_catalog
+from display_server.metrics import Metrics
+from display_server.security import SessionSigner
+from display_server.settings import Clock, Settings
+from display_server.store.db import make_engine, make_sessionmaker
+
+LOCALES = Path(__file__).with_name("locales")
+log = logging.getLogger("madoguchi")
+T = TypeVar("T")
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    config: WardConfig
+    engine: Engine
+    sessions: sessionmaker[Session]
+    #: Sessions for transactions that change data (SQLite: they take the write lock first).
+    writer_sessions: sessionmaker[Session]
+    hub: Any
+    clock: Clock
+    signer: SessionSigner
+    catalog: Catalog
+    metrics: Metrics
+
+    @classmethod
+    def build(cls, settings: Settings, *, clock: Clock | None = None) -> Runtime:
+        config = load_config(settings.config_path)
+        secret = settings.secret_key
+        if secret is None:
+            if not settings.demo:
+                raise ValueError(
+                    "MADOGUCHI_SECRET_KEY is required (32+ characters); only --demo may run without"
+                )
+            secret = secrets.token_urlsafe(48)
+            log.warning("demo mode: a random secret key was generated; sessions end on restart")
+        engine = make_engine(settings.database_url)
+        return cls(
+            settings=settings,
+            config=config,
+            engine=engine,
+            sessions=make_sessionmaker(engine),
+            writer_sessions=make_sessionmaker(engine, writer=True),
+            hub=create_hub(settings.pubsub_url),
+            clock=clock or Clock(settings.clock_start),
+            signer=SessionSigner(secret, settings.session_max_age_s),
+            catalog=load_catalog(LOCALES),
+            metrics=Metrics(),
+        )
+
+    def now(self) -> dt.datetime:
+        return self.clock.now()
+
+
+async def transact(runtime: Runtime, work: Callable[[Session], T]) -> T:
+    """Run `work` in a worker thread inside one transaction and commit it."""
+
+    def run() -> T:
+        with runtime.writer_sessions() as session:
+            result = work(session)
+            session.commit()
+            return result
+
+    return await run_in_threadpool(run)

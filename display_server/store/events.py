@@ -1,0 +1,105 @@
+"""The append-only event log with a gapless, ordered sequence number per site."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from display_server.core.tickets import Event, EventType
+from display_server.store.models import EventRow, SiteSequenceRow
+
+
+def _next_seq(session: Session, *, site: str) -> int:
+    dialect = session.get_bind().dialect.name
+    upsert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(SiteSequenceRow)
+    session.execute(upsert.values(site=site, seq=0).on_conflict_do_nothing())
+    return int(
+        session.execute(
+            update(SiteSequenceRow)
+            .where(SiteSequenceRow.site == site)
+            .values(seq=SiteSequenceRow.seq + 1)
+            .returning(SiteSequenceRow.seq)
+        ).scalar_one()
+    )
+
+
+def append_event(session: Session, *, event: Event) -> int:
+    """Append `event` to the log and return its sequence number within its site."""
+    seq = _next_seq(session, site=event.site)
+    session.execute(
+        insert(EventRow).values(
+            site=event.site,
+            seq=seq,
+            type=event.type.value,
+            at=event.at,
+            ticket_id=event.ticket_id,
+            counter=event.counter,
+            staff=event.staff,
+            service=event.service,
+            data=dict(event.data),
+        )
+    )
+    return seq
+
+
+def current_seq(session: Session, *, site: str) -> int:
+    """The sequence number of the site's newest event (0 before the first)."""
+    row = session.get(SiteSequenceRow, site)
+    return row.seq if row else 0
+
+
+def events_between(
+    session: Session, *, site: str | None, start: dt.datetime, end: dt.datetime
+) -> Sequence[EventRow]:
+    """Events with `start <= at < end`, in log order (all sites when `site` is None)."""
+    query = select(EventRow).where(EventRow.at >= start, EventRow.at < end)
+    if site is not None:
+        query = query.where(EventRow.site == site)
+    return list(session.scalars(query.order_by(EventRow.site, EventRow.seq)))
+
+
+def events_after(session: Session, *, site: str, seq: int, limit: int) -> Sequence[EventRow]:
+    """Events of `site` with a sequence number above `seq`, oldest first (for resync)."""
+    query = (
+        select(EventRow)
+        .where(EventRow.site == site, EventRow.seq > seq)
+        .order_by(EventRow.seq)
+        .limit(limit)
+    )
+    return list(session.scalars(query))
+
+
+def recent_service_minutes(
+    session: Session, *, site: str, since: dt.datetime, per_service: int = 50
+) -> dict[str, list[float]]:
+    """Durations (minutes) of services completed since `since`, oldest first, per service.
+
+    A service's duration runs from its `started` event to the `completed`/`routed` event of the
+    same ticket and service.
+    """
+    rows = session.execute(
+        select(EventRow.ticket_id, EventRow.service, EventRow.type, EventRow.at)
+        .where(
+            EventRow.site == site,
+            EventRow.at >= since,
+            EventRow.type.in_(
+                [EventType.STARTED.value, EventType.COMPLETED.value, EventType.ROUTED.value]
+            ),
+        )
+        .order_by(EventRow.seq)
+    ).all()
+    started: dict[tuple[int | None, str | None], dt.datetime] = {}
+    durations: dict[str, list[float]] = {}
+    for ticket_id, service, kind, at in rows:
+        key = (ticket_id, service)
+        if kind == EventType.STARTED.value:
+            started[key] = at
+        elif key in started and service is not None:
+            minutes = (at - started.pop(key)).total_seconds() / 60
+            durations.setdefault(service, []).append(minutes)
+    return {service: values[-per_service:] for service, values in durations.items()}
+

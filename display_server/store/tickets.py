@@ -1,0 +1,193 @@
+"""Ticket storage: atomic daily numbering, lookups and updates. The caller commits."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from display_server.core.tickets import Channel, Ticket, TicketStatus
+from display_server.store.models import NumberSequenceRow, TicketRow
+
+OPEN_STATUSES = [s.value for s in TicketStatus if s.is_open]
+
+
+def to_ticket(row: TicketRow) -> Ticket:
+    """The domain value of a stored row."""
+    return Ticket(
+        id=row.id,
+        token=row.token,
+        site=row.site,
+        service=row.service,
+        number=row.number,
+        display_number=row.display_number,
+        business_date=row.business_date,
+        channel=Channel(row.channel),
+        priority=row.priority,
+        lang=row.lang,
+        route=tuple(row.route.split()),
+        route_index=row.route_index,
+        status=TicketStatus(row.status),
+        issued_at=row.issued_at,
+        queued_at=row.queued_at,
+        counter=row.counter,
+        recalls=row.recalls,
+        called_at=row.called_at,
+        started_at=row.started_at,
+        finished_at=row.finished_at,
+    )
+
+
+def take_number(session: Session, *, site: str, service: str, business_date: dt.date) -> int:
+    """Count one more ticket for the day and return how many were issued before it.
+
+    The sequence row is created if missing, then incremented with UPDATE … RETURNING in the
+    caller's transaction: the row lock (PostgreSQL) or the write lock (SQLite) makes concurrent
+    issuers wait, and a rolled-back issue gives its number back, so numbers have no gaps.
+    """
+    values = {"site": site, "service": service, "business_date": business_date, "issued": 0}
+    dialect = session.get_bind().dialect.name
+    upsert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(NumberSequenceRow)
+    session.execute(upsert.values(**values).on_conflict_do_nothing())
+    issued = session.execute(
+        update(NumberSequenceRow)
+        .where(
+            NumberSequenceRow.site == site,
+            NumberSequenceRow.service == service,
+            NumberSequenceRow.business_date == business_date,
+        )
+        .values(issued=NumberSequenceRow.issued + 1)
+        .returning(NumberSequenceRow.issued)
+    ).scalar_one()
+    return int(issued) - 1
+
+
+def issued_count(session: Session, *, site: str, service: str, business_date: dt.date) -> int:
+    """How many tickets `service` has numbered today."""
+    row = session.get(NumberSequenceRow, (site, service, business_date))
+    return row.issued if row else 0
+
+
+def insert_ticket(
+    session: Session,
+    *,
+    ticket: Ticket,
+    numbered_service: str,
+    idempotency_key: str | None,
+    request_hash: str | None,
+    issued_by: str | None,
+) -> Ticket:
+    """Store a new ticket (its `id` is ignored) and return it with the id given."""
+    new_id = session.execute(
+        insert(TicketRow)
+        .values(
+            token=ticket.token,
+            site=ticket.site,
+            service=ticket.service,
+            numbered_service=numbered_service,
+            number=ticket.number,
+            display_number=ticket.display_number,
+            business_date=ticket.business_date,
+            channel=ticket.channel.value,
+            priority=ticket.priority,
+            lang=ticket.lang,
+            route=" ".join(ticket.route),
+            route_index=ticket.route_index,
+            status=ticket.status.value,
+            issued_at=ticket.issued_at,
+            queued_at=ticket.queued_at,
+            recalls=0,
+            idempotency_key=idempotency_key,
+            request_hash=request_hash,
+            issued_by=issued_by,
+        )
+        .returning(TicketRow.id)
+    ).scalar_one()
+    return Ticket(**{**ticket.__dict__, "id": int(new_id)})
+
+
+def save_ticket(session: Session, *, ticket: Ticket) -> None:
+    """Write a ticket's changed state back."""
+    session.execute(
+        update(TicketRow)
+        .where(TicketRow.id == ticket.id)
+        .values(
+            service=ticket.service,
+            priority=ticket.priority,
+            route=" ".join(ticket.route),
+            route_index=ticket.route_index,
+            status=ticket.status.value,
+            queued_at=ticket.queued_at,
+            counter=ticket.counter,
+            recalls=ticket.recalls,
+            called_at=ticket.called_at,
+            started_at=ticket.started_at,
+            finished_at=ticket.finished_at,
+        )
+    )
+
+
+def by_idempotency_key(session: Session, *, site: str, key: str) -> tuple[Ticket, str | None] | None:
+    """The ticket issued earlier with `key` at `site`, with the hash of that request."""
+    row = session.scalars(
+        select(TicketRow).where(TicketRow.site == site, TicketRow.idempotency_key == key)
+    ).first()
+    return (to_ticket(row), row.request_hash) if row else None
+
+
+def by_token(session: Session, *, token: str, for_update: bool = False) -> Ticket | None:
+    query = select(TicketRow).where(TicketRow.token == token)
+    row = session.scalars(query.with_for_update() if for_update else query).first()
+    return to_ticket(row) if row else None
+
+
+def by_id(session: Session, *, ticket_id: int, for_update: bool = False) -> Ticket | None:
+    query = select(TicketRow).where(TicketRow.id == ticket_id)
+    row = session.scalars(query.with_for_update() if for_update else query).first()
+    return to_ticket(row) if row else None
+
+
+def open_tickets(session: Session, *, site: str, for_update: bool = False) -> list[Ticket]:
+    """Every waiting, called or serving ticket of the site (any day: old ones await expiry)."""
+    query = (
+        select(TicketRow)
+        .where(TicketRow.site == site, TicketRow.status.in_(OPEN_STATUSES))
+        .order_by(TicketRow.id)
+    )
+    return [to_ticket(row) for row in session.scalars(query.with_for_update() if for_update else query)]
+
+
+def at_counter(session: Session, *, counter: str) -> Ticket | None:
+    """The ticket a counter has called or is serving, if any."""
+    row = session.scalars(
+        select(TicketRow).where(
+            TicketRow.counter == counter,
+            TicketRow.status.in_([TicketStatus.CALLED.value, TicketStatus.SERVING.value]),
+        )
+    ).first()
+    return to_ticket(row) if row else None
+
+
+def tickets_of_day(session: Session, *, site: str, business_date: dt.date) -> Sequence[Ticket]:
+    rows = session.scalars(
+        select(TicketRow)
+        .where(TicketRow.site == site, TicketRow.business_date == business_date)
+        .order_by(TicketRow.id)
+    )
+    return [to_ticket(row) for row in rows]
+
+
+def recent_no_shows(session: Session, *, site: str, since: dt.datetime) -> list[Ticket]:
+    rows = session.scalars(
+        select(TicketRow)
+        .where(
+            TicketRow.site == site,
+            TicketRow.status == TicketStatus.NO_SHOW.value,
+            TicketRow.finished_at >= since,
+        )
+        .order_by(TicketRow.finished_at.desc())
+    )
+    return [to_ticket(row) for row in rows]

@@ -1,0 +1,167 @@
+"""JSON views of tickets and sites, shared by the API, the pages and the live hub."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from display_server.config import Site, WardConfig
+from display_server.core import rules
+from display_server.core.estimate import QueueState, WaitEstimate, estimate_new, estimate_ticket
+from display_server.core.tickets import Ticket, TicketStatus
+from display_server.office import queue_state
+from display_server.store import events as event_store
+from display_server.store import tickets as ticket_store
+
+#: How many recent calls the status keeps for lobby screens.
+RECENT_CALLS = 8
+
+
+def crowding_level(config: WardConfig, minutes: int | None) -> str:
+    """quiet / moderate / busy / very_busy from an expected wait, by the policy's thresholds."""
+    if minutes is None:
+        return "closed"
+    low, mid, high = config.policy.level_thresholds_min
+    if minutes < low:
+        return "quiet"
+    if minutes < mid:
+        return "moderate"
+    if minutes < high:
+        return "busy"
+    return "very_busy"
+
+
+def ticket_view(
+    config: WardConfig,
+    ticket: Ticket,
+    estimate: WaitEstimate,
+    *,
+    status_url: str,
+    lang: str = "ja",
+) -> dict[str, Any]:
+    site = config.site(ticket.site)
+    assert site is not None
+    service = site.service(ticket.service)
+    counter = config.counter(ticket.counter) if ticket.counter else None
+    return {
+        "id": ticket.id,
+        "token": ticket.token,
+        "number": ticket.number,
+        "display_number": ticket.display_number,
+        "site": ticket.site,
+        "site_name": site.name.get(lang),
+        "service": ticket.service,
+        "service_name": service.name.get(lang) if service else ticket.service,
+        "status": ticket.status.value,
+        "priority": ticket.priority,
+        "channel": ticket.channel.value,
+        "route": list(ticket.route),
+        "route_index": ticket.route_index,
+        "issued_at": ticket.issued_at.isoformat(),
+        "called_at": ticket.called_at.isoformat() if ticket.called_at else None,
+        "counter": ticket.counter,
+        "counter_label": counter[1].label if counter else None,
+        "counter_name": counter[1].name.get(lang) if counter else None,
+        "recalls": ticket.recalls,
+        "ahead": estimate.ahead,
+        "est_wait_min": estimate.minutes_min,
+        "est_wait_max": estimate.minutes_max,
+        "status_url": status_url,
+    }
+
+
+def ticket_estimate(
+    session: Session, *, config: WardConfig, ticket: Ticket, now: dt.datetime
+) -> WaitEstimate:
+    site = config.site(ticket.site)
+    assert site is not None
+    if ticket.status is not TicketStatus.WAITING:
+        return WaitEstimate(ahead=0, minutes_min=0, minutes_max=0)
+    return estimate_ticket(queue_state(session, config=config, site=site, now=now), ticket, now=now)
+
+
+def site_status(
+    session: Session,
+    *,
+    config: WardConfig,
+    site: Site,
+    now: dt.datetime,
+    lang: str = "ja",
+    state: QueueState | None = None,
+) -> dict[str, Any]:
+    """The contract's site status: waiting and estimates per service, counters, recent calls."""
+    state = state or queue_state(session, config=config, site=site, now=now)
+    day = rules.business_date(config, now)
+    hours = config.hours_on(site, day)
+    local_now = now.astimezone(config.policy.zone)
+    accepting = (
+        hours is not None and hours.open <= local_now.time().replace(tzinfo=None) < hours.cutoff
+    )
+    services = []
+    for service in site.services:
+        estimate = estimate_new(state, service=service.id, now=now)
+        issued = ticket_store.issued_count(session, site=site.id, service=service.id, business_date=day)
+        services.append(
+            {
+                "id": service.id,
+                "name": service.name.get(lang),
+                "names": {"ja": service.name.ja, "en": service.name.en},
+                "prefix": service.prefix,
+                "waiting": estimate.ahead,
+                "est_wait_min": estimate.minutes_min,
+                "est_wait_max": estimate.minutes_max,
+                "level": crowding_level(config, estimate.minutes_max),
+                "daily_cap": service.daily_cap,
+                "remaining": None if service.daily_cap is None else max(0, service.daily_cap - issued),
+                "remote": service.remote,
+            }
+        )
+    counters = []
+    for view in state.counters:
+        counters.append(
+            {
+                "id": view.config.id,
+                "name": view.config.name.get(lang),
+                "label": view.config.label,
+                "state": view.status.value,
+                "services": list(view.config.services),
+                "serving": view.current.display_number if view.current else None,
+                "serving_status": view.current.status.value if view.current else None,
+            }
+        )
+    called = [t for t in ticket_store.tickets_of_day(session, site=site.id, business_date=day)
+              if t.called_at is not None and t.counter is not None]
+    called.sort(key=lambda t: t.called_at or now, reverse=True)
+    labels = {c.id: c.label for c in site.counters}
+    calling = [
+        {
+            "display_number": t.display_number,
+            "service": t.service,
+            "counter": t.counter,
+            "counter_label": labels.get(t.counter or "", ""),
+            "called_at": t.called_at.isoformat() if t.called_at else None,
+            "recalls": t.recalls,
+            "status": t.status.value,
+        }
+        for t in called[:RECENT_CALLS]
+    ]
+    opening = rules.next_opening(config, site, now)
+    return {
+        "site": site.id,
+        "name": site.name.get(lang),
+        "seq": event_store.current_seq(session, site=site.id),
+        "at": now.isoformat(),
+        "accepting": accepting,
+        "hours": (
+            {"open": hours.open.isoformat("minutes"), "cutoff": hours.cutoff.isoformat("minutes"),
+             "close": hours.close.isoformat("minutes")}
+            if hours
+            else None
+        ),
+        "next_opening": opening.isoformat() if opening else None,
+        "services": services,
+        "counters": counters,
+        "calling": calling,
+    }

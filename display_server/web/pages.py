@@ -1,0 +1,226 @@
+"""Server-rendered pages: sign-in and the staff counter console."""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, Form, Request, Response
+from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.templating import Jinja2Templates
+
+from display_server import office
+from display_server.api.counters import counter_view, run_counter_action
+from display_server.api.deps import (
+    LANG_COOKIE,
+    ConfigDep,
+    LangDep,
+    PagePrincipalDep,
+    RuntimeDep,
+    SessionDep,
+    TranslatorDep,
+)
+from display_server.api.errors import status_for
+from display_server.core.errors import NothingWaiting
+from display_server.errors import MadoguchiError
+from display_server.i18n import SUPPORTED_LANGUAGES
+from display_server.security import (
+    LOGIN_CSRF_COOKIE,
+    SESSION_COOKIE,
+    AuthError,
+    Forbidden,
+    Principal,
+    Role,
+    require,
+    verify_password,
+)
+from display_server.store import auth as auth_store
+from display_server.views import site_status
+
+templates = Jinja2Templates(directory=Path(__file__).with_name("templates"))
+router = APIRouter(include_in_schema=False)
+
+COUNTER_ACTIONS = (
+    "call-next", "recall", "start", "complete", "no-show", "transfer", "open", "pause", "close",
+)
+
+
+def render(
+    request: Request, name: str, context: dict[str, Any], *, status_code: int = 200
+) -> HTMLResponse:
+    runtime = request.app.state.runtime
+    response = templates.TemplateResponse(
+        request,
+        name,
+        {
+            "example": runtime.config.example,
+            "clock_shifted": runtime.clock.shifted,
+            "now": runtime.now().astimezone(runtime.config.policy.zone),
+            "languages": SUPPORTED_LANGUAGES,
+            **context,
+        },
+        status_code=status_code,
+    )
+    lang = request.query_params.get("lang")
+    if lang in SUPPORTED_LANGUAGES:
+        response.set_cookie(LANG_COOKIE, lang, max_age=365 * 86400, samesite="lax")
+    return response
+
+
+def _safe_next(target: str | None) -> str:
+    """Only same-site paths, so the login form cannot bounce visitors elsewhere."""
+    if target and target.startswith("/") and not target.startswith("//"):
+        return target
+    return "/"
+
+
+@router.get("/login")
+def login_page(request: Request, _: TranslatorDep, lang: LangDep, next: str = "/") -> HTMLResponse:
+    token = secrets.token_urlsafe(24)
+    response = render(
+        request, "login.html", {"_": _, "lang": lang, "csrf": token, "next": _safe_next(next)}
+    )
+    response.set_cookie(LOGIN_CSRF_COOKIE, token, httponly=True, samesite="strict")
+    return response
+
+
+@router.post("/login")
+def login(
+    request: Request,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    _: TranslatorDep,
+    lang: LangDep,
+    name: Annotated[str, Form(max_length=80)],
+    password: Annotated[str, Form(max_length=200)],
+    csrf_token: Annotated[str, Form(max_length=100)],
+    next: Annotated[str, Form(max_length=300)] = "/",
+) -> Response:
+    expected = request.cookies.get(LOGIN_CSRF_COOKIE)
+    if not expected or not secrets.compare_digest(expected, csrf_token):
+        return render(
+            request, "login.html",
+            {"_": _, "lang": lang, "csrf": expected or "", "next": _safe_next(next),
+             "error": _("login.error.csrf")},
+            status_code=403,
+        )
+    user = auth_store.user_by_name(session, name=name)
+    if user is None or not user.active or not verify_password(user.password_hash, password):
+        return render(
+            request, "login.html",
+            {"_": _, "lang": lang, "csrf": expected, "next": _safe_next(next),
+             "error": _("login.error.credentials")},
+            status_code=401,
+        )
+    response = RedirectResponse(_safe_next(next), status_code=303)
+    response.set_cookie(
+        SESSION_COOKIE,
+        runtime.signer.dump(user.id),
+        max_age=runtime.settings.session_max_age_s,
+        httponly=True,
+        secure=runtime.settings.secure_cookies,
+        samesite="lax",
+    )
+    response.delete_cookie(LOGIN_CSRF_COOKIE)
+    return response
+
+
+@router.post("/logout")
+def logout() -> Response:
+    response = RedirectResponse("/login", status_code=303)
+    response.delete_cookie(SESSION_COOKIE)
+    return response
+
+
+def _login_redirect(request: Request) -> RedirectResponse:
+    return RedirectResponse(f"/login?next={quote(request.url.path)}", status_code=303)
+
+
+def _counter_page(
+    request: Request,
+    principal: Principal,
+    counter_id: str,
+    _: Any,
+    lang: str,
+    *,
+    message: str | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
+    runtime = request.app.state.runtime
+    config = runtime.config
+    site, counter = office.find_counter(config, counter_id)
+    with runtime.sessions() as session:
+        view = counter_view(session, runtime, request, counter_id)
+        status = site_status(session, config=config, site=site, now=runtime.now(), lang=lang)
+    return render(
+        request,
+        "counter.html",
+        {
+            "_": _,
+            "lang": lang,
+            "site": site,
+            "counter": counter,
+            "view": view,
+            "status": status,
+            "profile": [s for s in status["services"] if s["id"] in counter.services],
+            "csrf": runtime.signer.csrf_token(principal.session_id) if principal.via_session else "",
+            "principal": principal,
+            "message": message,
+        },
+        status_code=status_code,
+    )
+
+
+@router.get("/counter/{counter}", response_model=None)
+def counter_console(
+    counter: str, request: Request, principal: PagePrincipalDep, _: TranslatorDep, lang: LangDep,
+    config: ConfigDep,
+) -> Response:
+    if principal is None:
+        return _login_redirect(request)
+    site, _counter = office.find_counter(config, counter)
+    require(principal, Role.STAFF, Role.FLOOR, site=site.id)
+    return _counter_page(request, principal, counter, _, lang)
+
+
+@router.post("/counter/{counter}", response_model=None)
+async def counter_form(
+    counter: str,
+    request: Request,
+    principal: PagePrincipalDep,
+    runtime: RuntimeDep,
+    _: TranslatorDep,
+    lang: LangDep,
+    action: Annotated[str, Form(max_length=20)],
+    csrf_token: Annotated[str, Form(max_length=100)] = "",
+    service: Annotated[str | None, Form(max_length=40)] = None,
+) -> Response:
+    if principal is None:
+        return _login_redirect(request)
+    if principal.via_session:
+        runtime.signer.check_csrf(principal.session_id, csrf_token)
+    if action not in COUNTER_ACTIONS:
+        raise Forbidden(f"unknown action {action!r}")
+    try:
+        await run_counter_action(runtime, request, principal, counter, action, service)
+    except (AuthError, Forbidden):
+        raise
+    except MadoguchiError as exc:
+        key = "counter.error.nothing_waiting" if isinstance(exc, NothingWaiting) else "counter.error.refused"
+        return _counter_page(
+            request, principal, counter, _, lang,
+            message=_(key, detail=str(exc)), status_code=status_for(exc),
+        )
+    return RedirectResponse(f"/counter/{quote(counter)}", status_code=303)
+
+
+@router.get("/")
+def index(
+    request: Request, session: SessionDep, runtime: RuntimeDep, config: ConfigDep,
+    _: TranslatorDep, lang: LangDep,
+) -> HTMLResponse:
+    now = runtime.now()
+    statuses = [site_status(session, config=config, site=s, now=now, lang=lang) for s in config.sites]
+    return render(request, "index.html", {"_": _, "lang": lang, "statuses": statuses, "config": config})
