@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from fastapi.testclient import TestClient
-from helpers import counter_action, issue, make_token
+from tests.helpers import counter_action, issue, make_token
 
 
 def test_issue_call_complete(client: TestClient) -> None:
