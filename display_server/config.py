@@ -244,8 +244,15 @@ def parse_config(text: str, *, source: str = "<config>") -> WardConfig:
     try:
         return WardConfig.model_validate(data)
     except ValidationError as exc:
+        errors = exc.errors()
+        # A list whose items failed also reports itself as too short; the items' own errors
+        # are the ones to fix.
+        failed_inside = {err["loc"][:-1] for err in errors if len(err["loc"]) > 1}
         problems = [
-            f"{source}: {_location(err['loc'], data)}: {err['msg']}" for err in exc.errors()
+            f"{source}: {_location(err['loc'], data)}: {err['msg']}"
+            for err in errors
+            if not (err["type"] == "too_short" and any(
+                loc[: len(err["loc"])] == err["loc"] for loc in failed_inside))
         ]
         raise ConfigError(source, problems) from exc
 
