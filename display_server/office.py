@@ -14,7 +14,6 @@ import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -80,12 +79,16 @@ def find_counter(config: WardConfig, counter_id: str) -> tuple[Site, Counter]:
 
 
 def lock_site(session: Session, *, site: str) -> None:
-    """Take the site's write lock (its event-sequence row) for the rest of the transaction."""
+    """Take the site's write lock (its event-sequence row) for the rest of the transaction.
+
+    A no-op upsert locks the row in one round trip, creating it on the site's first event.
+    """
     dialect = session.get_bind().dialect.name
-    upsert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(SiteSequenceRow)
-    session.execute(upsert.values(site=site, seq=0).on_conflict_do_nothing())
+    insert_ = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(SiteSequenceRow)
     session.execute(
-        select(SiteSequenceRow.seq).where(SiteSequenceRow.site == site).with_for_update()
+        insert_.values(site=site, seq=0).on_conflict_do_update(
+            index_elements=["site"], set_={"seq": SiteSequenceRow.seq}
+        )
     )
 
 
@@ -104,7 +107,14 @@ def issue_ticket(
     issued_by: str | None,
     new_token: Callable[[], str] = lambda: secrets.token_urlsafe(24),
 ) -> Outcome:
-    """Issue a numbered ticket, or return the one issued before under the same key."""
+    """Issue a numbered ticket, or return the one issued before under the same key.
+
+    Unlike the counter actions this does not lock the site up front: the service's number row
+    and, when the event is logged, the site's sequence row are locked only as long as needed,
+    so kiosks of one site issue in parallel with calls at its counters. Two requests racing
+    with the same new key both get past the check; the second fails on the unique key and the
+    caller retries it, which then finds the first.
+    """
     site = find_site(config, site_id)
     route = request.route or (request.service,)
     if route[0] != request.service:
@@ -117,7 +127,6 @@ def issue_ticket(
         if request.channel is Channel.REMOTE and not service.remote:
             raise InvalidTransition(f"service {service_id!r} does not take remote tickets")
         services.append(service)
-    lock_site(session, site=site.id)
     fingerprint = request.fingerprint()
     if idempotency_key is not None:
         earlier = ticket_store.by_idempotency_key(session, site=site.id, key=idempotency_key)
@@ -130,13 +139,12 @@ def issue_ticket(
             return Outcome(site=site.id, ticket=ticket, created=False)
     first = services[0]
     day = rules.business_date(config, now)
-    issued_today = ticket_store.issued_count(
+    issued_before = ticket_store.take_number(
         session, site=site.id, service=first.id, business_date=day
     )
-    rules.check_can_issue(config, site, first, now=now, issued_today=issued_today)
-    number = rules.number_for(
-        first, ticket_store.take_number(session, site=site.id, service=first.id, business_date=day)
-    )
+    # A refusal raises here and the caller's rollback returns the number taken above.
+    rules.check_can_issue(config, site, first, now=now, issued_today=issued_before)
+    number = rules.number_for(first, issued_before)
     draft = Ticket(
         id=0,
         token=new_token(),

@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Header, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from display_server import office
@@ -132,7 +133,12 @@ async def issue_ticket(
         assert outcome.ticket is not None
         return outcome, _describe(session, runtime, request, outcome.ticket)
 
-    outcome, view = await transact(runtime, work)
+    try:
+        outcome, view = await transact(runtime, work)
+    except IntegrityError:
+        # Another request with the same new Idempotency-Key committed first: answer with its
+        # ticket (or 409 if it asked for something else).
+        outcome, view = await transact(runtime, work)
     if outcome.created:
         assert outcome.ticket is not None
         runtime.metrics.tickets_issued.labels(site, outcome.ticket.service, channel.value).inc()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -14,17 +14,13 @@ from display_server.store.models import EventRow, SiteSequenceRow
 
 
 def _next_seq(session: Session, *, site: str) -> int:
+    """Take the site's next sequence number; the row stays locked until the commit."""
     dialect = session.get_bind().dialect.name
-    upsert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(SiteSequenceRow)
-    session.execute(upsert.values(site=site, seq=0).on_conflict_do_nothing())
-    return int(
-        session.execute(
-            update(SiteSequenceRow)
-            .where(SiteSequenceRow.site == site)
-            .values(seq=SiteSequenceRow.seq + 1)
-            .returning(SiteSequenceRow.seq)
-        ).scalar_one()
+    insert_ = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(SiteSequenceRow)
+    statement = insert_.values(site=site, seq=1).on_conflict_do_update(
+        index_elements=["site"], set_={"seq": SiteSequenceRow.seq + 1}
     )
+    return int(session.execute(statement.returning(SiteSequenceRow.seq)).scalar_one())
 
 
 def append_event(session: Session, *, event: Event) -> int:

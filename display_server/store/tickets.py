@@ -44,24 +44,19 @@ def to_ticket(row: TicketRow) -> Ticket:
 def take_number(session: Session, *, site: str, service: str, business_date: dt.date) -> int:
     """Count one more ticket for the day and return how many were issued before it.
 
-    The sequence row is created if missing, then incremented with UPDATE … RETURNING in the
-    caller's transaction: the row lock (PostgreSQL) or the write lock (SQLite) makes concurrent
-    issuers wait, and a rolled-back issue gives its number back, so numbers have no gaps.
+    One upsert (INSERT … ON CONFLICT DO UPDATE … RETURNING) in the caller's transaction: the row
+    lock (PostgreSQL) or the write lock (SQLite) makes concurrent issuers wait, and a rolled-back
+    issue gives its number back, so numbers have no gaps.
     """
-    values = {"site": site, "service": service, "business_date": business_date, "issued": 0}
     dialect = session.get_bind().dialect.name
-    upsert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(NumberSequenceRow)
-    session.execute(upsert.values(**values).on_conflict_do_nothing())
-    issued = session.execute(
-        update(NumberSequenceRow)
-        .where(
-            NumberSequenceRow.site == site,
-            NumberSequenceRow.service == service,
-            NumberSequenceRow.business_date == business_date,
-        )
-        .values(issued=NumberSequenceRow.issued + 1)
-        .returning(NumberSequenceRow.issued)
-    ).scalar_one()
+    insert_ = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(NumberSequenceRow)
+    statement = insert_.values(
+        site=site, service=service, business_date=business_date, issued=1
+    ).on_conflict_do_update(
+        index_elements=["site", "service", "business_date"],
+        set_={"issued": NumberSequenceRow.issued + 1},
+    )
+    issued = session.execute(statement.returning(NumberSequenceRow.issued)).scalar_one()
     return int(issued) - 1
 
 

@@ -1,0 +1,106 @@
+"""Forecast accuracy on real counter data (issue 5): Rubí citizen office and Anonymous Bank.
+
+Converts each raw log into the contract's Arrivals CSV in a temporary directory (the data is
+never copied into the repository: Rubí is CC BY-NC) and runs `madoguchi forecast backtest` on
+it through the CLI handler, so the numbers are those of the shipped command.
+
+    python benchmarks/forecast_accuracy.py [--out results.json]
+
+Reads ../shared/data relative to the project root.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import pandas as pd
+
+from forecasting.cli import register
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = ROOT.parent / "shared" / "data"
+
+
+def rubi_csv(source: Path, target: Path) -> Path:
+    """One row per visit: DATA (YYYY/MM/DD) + HORA (hour) → the `date,hour` Arrivals CSV.
+
+    The files are UTF-8 with CRLF line ends and comma separators; every queue (CUA) counts,
+    as all visitors take a ticket at the same office.
+    """
+    raw = pd.read_csv(source, encoding="utf-8", usecols=["DATA", "HORA"], dtype=str)
+    dates = pd.to_datetime(raw["DATA"], format="%Y/%m/%d")
+    pd.DataFrame({"date": dates.dt.strftime("%Y-%m-%d"), "hour": raw["HORA"].astype(int)}).to_csv(
+        target, index=False
+    )
+    return target
+
+
+def anonbank_csv(folder: Path, target: Path) -> Path:
+    """One row per call: date (YYMMDD) + vru_entry (H:MM:SS) → the `timestamp` Arrivals CSV.
+
+    PHANTOM calls are not calls; the few malformed lines of the source are dropped.
+    """
+    frames = [
+        pd.read_csv(
+            path, sep="\t", dtype=str, usecols=["date", "vru_entry", "outcome"], on_bad_lines="skip"
+        )
+        for path in sorted(folder.glob("anonbank_1999-*.txt.gz"))
+    ]
+    raw = pd.concat(frames, ignore_index=True)
+    raw = raw[raw["outcome"].str.strip() != "PHANTOM"]
+    day = pd.to_datetime("19" + raw["date"].str.strip(), format="%Y%m%d", errors="coerce")
+    stamp = day + pd.to_timedelta(raw["vru_entry"].str.strip(), errors="coerce")
+    stamp = stamp.dropna()
+    pd.DataFrame({"timestamp": stamp.dt.strftime("%Y-%m-%dT%H:%M:%S")}).to_csv(target, index=False)
+    return target
+
+
+def backtest(csv: Path, out: Path) -> dict[str, object]:
+    parser = argparse.ArgumentParser(prog="madoguchi")
+    register(parser.add_subparsers(dest="command", required=True))
+    # Foreign offices: Japanese holidays would be noise, so no Japanese calendar effects.
+    args = parser.parse_args(
+        ["forecast", "backtest", "--arrivals", str(csv), "--calendar", "none", "--out", str(out)]
+    )
+    if args.handler(args) != 0:
+        raise SystemExit(f"backtest failed on {csv}")
+    result: dict[str, object] = json.loads(out.read_text(encoding="utf-8"))
+    return result
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--out", type=Path, help="write all results as JSON here")
+    options = parser.parse_args()
+    results = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        sources = {
+            "rubi_2024": lambda: rubi_csv(
+                DATA / "rubi_oac_visits/public_visites_oac_2024_to_0930.csv.gz", work / "r24.csv"
+            ),
+            "rubi_2020": lambda: rubi_csv(
+                DATA / "rubi_oac_visits/public_visites_oac_2020.csv.gz", work / "r20.csv"
+            ),
+            "anonbank_1999": lambda: anonbank_csv(
+                DATA / "anonbank_callcenter_1999", work / "bank.csv"
+            ),
+        }
+        for name, make in sources.items():
+            started = time.perf_counter()
+            result = backtest(make(), work / f"{name}.json")
+            result["seconds"] = round(time.perf_counter() - started, 1)
+            results[name] = result
+            print(f"== {name}", json.dumps(result, indent=2), sep="\n", flush=True)
+    if options.out:
+        options.out.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

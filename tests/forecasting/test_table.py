@@ -1,0 +1,50 @@
+from __future__ import annotations
+
+import pandas as pd
+
+from forecasting.crowding import LEVELS
+from forecasting.plot import render_site_png
+from forecasting.schedule import WARD_OFFICE
+from forecasting.simulate import simulate_arrivals
+from forecasting.table import TABLE_COLUMNS, ServicePlan, fit_all
+
+NOW = pd.Timestamp("2025-04-14 00:00")
+
+
+def _arrivals() -> pd.DataFrame:
+    return simulate_arrivals("2025-01-06", 112, sites=1, services=2, mean_per_hour=8.0)
+
+
+def test_fit_all_forecasts_open_hours_with_waits_and_levels() -> None:
+    plans = {("site01", "service1"): ServicePlan(counters=2, service_min=8.0)}
+    table = fit_all(_arrivals(), WARD_OFFICE, NOW, horizon_days=14, plans=plans)
+    assert list(table.columns) == TABLE_COLUMNS
+    assert set(table["service"]) == {"service1", "service2"}
+    assert WARD_OFFICE.is_open(pd.DatetimeIndex(table["hour_start"])).all()
+    assert table["hour_start"].min() >= NOW
+    assert len(table) == 2 * 10 * 9  # 2 services × 10 weekdays × 9 open hours
+    assert set(table["level"]) <= set(LEVELS)
+    assert (table["lo"] <= table["arrivals"]).all() and (table["arrivals"] <= table["hi"]).all()
+
+
+def test_more_counters_mean_shorter_waits() -> None:
+    one = fit_all(_arrivals(), WARD_OFFICE, NOW, plans={("site01", "service1"): ServicePlan(1)})
+    three = fit_all(_arrivals(), WARD_OFFICE, NOW, plans={("site01", "service1"): ServicePlan(3)})
+    first = one[one["service"] == "service1"]["est_wait_min"].to_numpy()
+    more = three[three["service"] == "service1"]["est_wait_min"].to_numpy()
+    assert (more <= first).all() and more.sum() < first.sum()
+
+
+def test_only_history_before_now_is_used() -> None:
+    arrivals = _arrivals()
+    later = arrivals["hour_start"] >= NOW
+    spiked = arrivals.assign(count=arrivals["count"].where(~later, 1000))
+    assert fit_all(spiked, WARD_OFFICE, NOW).equals(fit_all(arrivals, WARD_OFFICE, NOW))
+
+
+def test_heat_map_is_a_png_with_one_panel_per_service() -> None:
+    table = fit_all(_arrivals(), WARD_OFFICE, NOW, horizon_days=7)
+    png = render_site_png(table, "site01", lang="ja")
+    assert png.startswith(b"\x89PNG\r\n\x1a\n")
+    one_service = render_site_png(table[table["service"] == "service1"], "site01", lang="en")
+    assert len(png) > len(one_service)
