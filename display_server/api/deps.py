@@ -71,19 +71,24 @@ def principal_from_request(request: Request, session: Session, runtime: Runtime)
     )
 
 
-def get_principal(request: Request, session: SessionDep, runtime: RuntimeDep) -> Principal | None:
+def _lookup_principal(request: Request, runtime: Runtime) -> Principal | None:
+    # A session of its own, closed at once: a write handler must not hold this connection
+    # while its transaction waits for another one from the pool (that deadlocks under load).
+    with runtime.sessions() as session:
+        return principal_from_request(request, session, runtime)
+
+
+def get_principal(request: Request, runtime: RuntimeDep) -> Principal | None:
     """Who calls the API; cookie-authenticated writes must carry the X-CSRF-Token header."""
-    principal = principal_from_request(request, session, runtime)
+    principal = _lookup_principal(request, runtime)
     if principal is not None and principal.via_session and request.method not in ("GET", "HEAD"):
         runtime.signer.check_csrf(principal.session_id, request.headers.get("x-csrf-token"))
     return principal
 
 
-def get_page_principal(
-    request: Request, session: SessionDep, runtime: RuntimeDep
-) -> Principal | None:
+def get_page_principal(request: Request, runtime: RuntimeDep) -> Principal | None:
     """Who opens a page; page forms check their own `csrf_token` field."""
-    return principal_from_request(request, session, runtime)
+    return _lookup_principal(request, runtime)
 
 
 PrincipalDep = Annotated[Principal | None, Depends(get_principal)]

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import Row, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -15,8 +16,8 @@ from display_server.store.models import NumberSequenceRow, TicketRow
 OPEN_STATUSES = [s.value for s in TicketStatus if s.is_open]
 
 
-def to_ticket(row: TicketRow) -> Ticket:
-    """The domain value of a stored row."""
+def to_ticket(row: TicketRow | Row[Any]) -> Ticket:
+    """The domain value of a stored row (an ORM object or a plain row of the table's columns)."""
     return Ticket(
         id=row.id,
         token=row.token,
@@ -145,14 +146,15 @@ def by_id(session: Session, *, ticket_id: int, for_update: bool = False) -> Tick
     return to_ticket(row) if row else None
 
 
-def open_tickets(session: Session, *, site: str, for_update: bool = False) -> list[Ticket]:
+def open_tickets(session: Session, *, site: str) -> list[Ticket]:
     """Every waiting, called or serving ticket of the site (any day: old ones await expiry)."""
+    # Plain rows, not ORM objects: this runs on every request that shows an estimate.
     query = (
-        select(TicketRow)
+        select(*TicketRow.__table__.columns)
         .where(TicketRow.site == site, TicketRow.status.in_(OPEN_STATUSES))
         .order_by(TicketRow.id)
     )
-    return [to_ticket(row) for row in session.scalars(query.with_for_update() if for_update else query)]
+    return [to_ticket(row) for row in session.execute(query)]
 
 
 def at_counter(session: Session, *, counter: str) -> Ticket | None:
