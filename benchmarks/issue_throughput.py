@@ -36,7 +36,9 @@ from display_server.store import auth as auth_store
 from display_server.store.db import make_engine, make_sessionmaker, upgrade
 from display_server.store.models import TicketRow
 
-POSTGRES = os.environ.get("MADOGUCHI_TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+POSTGRES = os.environ.get(
+    "MADOGUCHI_TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
 DEADLINE_S = 300
 
 
@@ -66,8 +68,14 @@ def kiosk_tokens(url: str, sites: list[str]) -> dict[str, str]:
     with make_sessionmaker(engine)() as session:
         for site in sites:
             tokens[site] = new_device_token()
-            auth_store.add_token(session, token=tokens[site], role="kiosk", site=site,
-                                 label="bench", now=dt.datetime.now(dt.UTC))
+            auth_store.add_token(
+                session,
+                token=tokens[site],
+                role="kiosk",
+                site=site,
+                label="bench",
+                now=dt.datetime.now(dt.UTC),
+            )
         session.commit()
     engine.dispose()
     return tokens
@@ -75,9 +83,13 @@ def kiosk_tokens(url: str, sites: list[str]) -> dict[str, str]:
 
 async def run_clients(base: str, tokens: dict[str, str], clients: int, total: int) -> list[float]:
     config = load_config()
-    services = {site.id: [s.id for s in site.services if s.daily_cap is None] for site in config.sites}
-    plan = [(site, services[site][i % len(services[site])])
-            for i, site in enumerate(list(tokens) * (total // len(tokens) + 1))][:total]
+    services = {
+        site.id: [s.id for s in site.services if s.daily_cap is None] for site in config.sites
+    }
+    plan = [
+        (site, services[site][i % len(services[site])])
+        for i, site in enumerate(list(tokens) * (total // len(tokens) + 1))
+    ][:total]
     queue: asyncio.Queue[tuple[str, str]] = asyncio.Queue()
     for item in plan:
         queue.put_nowait(item)
@@ -90,9 +102,12 @@ async def run_clients(base: str, tokens: dict[str, str], clients: int, total: in
                 site, service = queue.get_nowait()
                 started = time.perf_counter()
                 response = await http.post(
-                    f"/api/v1/sites/{site}/tickets", json={"service": service},
-                    headers={"Authorization": f"Bearer {tokens[site]}",
-                             "Idempotency-Key": uuid.uuid4().hex},
+                    f"/api/v1/sites/{site}/tickets",
+                    json={"service": service},
+                    headers={
+                        "Authorization": f"Bearer {tokens[site]}",
+                        "Idempotency-Key": uuid.uuid4().hex,
+                    },
                 )
                 latencies.append(time.perf_counter() - started)
                 if response.status_code != 201:
@@ -129,13 +144,31 @@ def main() -> None:
         url, pg_name = fresh_database(args.db, Path(tmp))
         upgrade(url)
         tokens = kiosk_tokens(url, sites)
-        env = {**os.environ, "MADOGUCHI_DATABASE_URL": url,
-               "MADOGUCHI_SECRET_KEY": "benchmark-secret-key-long-enough-0123456789",
-               "MADOGUCHI_CLOCK_START": "2026-12-01T09:00:00+09:00"}
+        env = {
+            **os.environ,
+            "MADOGUCHI_DATABASE_URL": url,
+            "MADOGUCHI_SECRET_KEY": "benchmark-secret-key-long-enough-0123456789",
+            "MADOGUCHI_CLOCK_START": "2026-12-01T09:00:00+09:00",
+        }
         server = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "display_server.app:app_from_environment",
-             "--factory", "--host", "127.0.0.1", "--port", str(args.port), "--workers",
-             str(args.workers), "--log-level", "warning", "--no-access-log"], env=env)
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "display_server.app:app_from_environment",
+                "--factory",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(args.port),
+                "--workers",
+                str(args.workers),
+                "--log-level",
+                "warning",
+                "--no-access-log",
+            ],
+            env=env,
+        )
         try:
             base = f"http://127.0.0.1:{args.port}"
             for _ in range(200):
@@ -152,8 +185,11 @@ def main() -> None:
             server.wait(timeout=20)
         ordered = sorted(latencies)
         result = {
-            "db": args.db, "workers": args.workers, "clients": args.clients,
-            "sites": len(sites), "tickets": len(latencies),
+            "db": args.db,
+            "workers": args.workers,
+            "clients": args.clients,
+            "sites": len(sites),
+            "tickets": len(latencies),
             "tickets_per_s": round(len(latencies) / elapsed, 1),
             "p50_ms": round(statistics.median(ordered) * 1000, 1),
             "p99_ms": round(ordered[int(len(ordered) * 0.99) - 1] * 1000, 1),

@@ -251,8 +251,10 @@ def parse_config(text: str, *, source: str = "<config>") -> WardConfig:
         problems = [
             f"{source}: {_location(err['loc'], data)}: {err['msg']}"
             for err in errors
-            if not (err["type"] == "too_short" and any(
-                loc[: len(err["loc"])] == err["loc"] for loc in failed_inside))
+            if not (
+                err["type"] == "too_short"
+                and any(loc[: len(err["loc"])] == err["loc"] for loc in failed_inside)
+            )
         ]
         raise ConfigError(source, problems) from exc
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import logging
 import os
@@ -62,13 +63,21 @@ def prepare_demo(settings: Settings, *, host: str, port: int) -> None:
         user = auth_store.user_by_name(session, name=DEMO_USER)
         if user is None:
             auth_store.add_user(
-                session, name=DEMO_USER, password_hash=hash_password(DEMO_PASSWORD),
-                role=Role.ADMIN.value, site=None, now=real_now,
+                session,
+                name=DEMO_USER,
+                password_hash=hash_password(DEMO_PASSWORD),
+                role=Role.ADMIN.value,
+                site=None,
+                now=real_now,
             )
         kiosk_token = new_device_token()
         site = config.sites[0]
         auth_store.add_token(
-            session, token=kiosk_token, role=Role.KIOSK.value, site=site.id, label="demo kiosk",
+            session,
+            token=kiosk_token,
+            role=Role.KIOSK.value,
+            site=site.id,
+            label="demo kiosk",
             now=real_now,
         )
         session.commit()
@@ -78,13 +87,16 @@ def prepare_demo(settings: Settings, *, host: str, port: int) -> None:
         "Madoguchi demo (simulated visitors; example configuration, not real data)",
         f"  public overview   {base}/",
         f"  lobby display     {base}/display/{site.id}",
-        f"  counter console   {base}/counter/{first_counter}   (sign in: {DEMO_USER} / {DEMO_PASSWORD})",
+        f"  counter console   {base}/counter/{first_counter}",
+        f"  staff sign-in     {DEMO_USER} / {DEMO_PASSWORD}",
         f"  kiosk             {base}/kiosk/{site.id}",
         f"  API docs          {base}/docs",
         f"  kiosk token for {site.id}: {kiosk_token}",
     ]
     if start is not None:
-        lines.append(f"  DEMO CLOCK: the office is closed now, so the server's time starts at {start}")
+        lines.append(
+            f"  DEMO CLOCK: the office is closed now, so the server's time starts at {start}"
+        )
     print("\n".join(lines), flush=True)
 
 
@@ -97,13 +109,17 @@ class _Simulation:
 
 def _open_counters(session: Session, runtime: Runtime) -> list[office.Outcome]:
     outcomes = []
-    for site, counter in runtime.config.counters():
+    for _site, counter in runtime.config.counters():
         state = counter_store.get_counter(session, counter=counter.id)
         if state is not None and state.status is CounterStatus.CLOSED:
             outcomes.append(
                 office.set_counter_status(
-                    session, config=runtime.config, counter_id=counter.id,
-                    status=CounterStatus.OPEN, now=runtime.now(), staff="demo",
+                    session,
+                    config=runtime.config,
+                    counter_id=counter.id,
+                    status=CounterStatus.OPEN,
+                    now=runtime.now(),
+                    staff="demo",
                 )
             )
     return outcomes
@@ -117,16 +133,24 @@ def _step(session: Session, runtime: Runtime, sim: _Simulation) -> list[office.O
         if rng.random() < 0.35:
             service = rng.choice(site.services)
             request = office.IssueRequest(
-                service=service.id, channel=Channel.KIOSK, priority=rng.random() < 0.05,
+                service=service.id,
+                channel=Channel.KIOSK,
+                priority=rng.random() < 0.05,
                 lang=rng.choice(["ja", "ja", "ja", "en"]),
             )
-            try:
-                outcomes.append(office.issue_ticket(
-                    session, config=config, site_id=site.id, request=request, now=now,
-                    idempotency_key=None, issued_by="demo",
-                ))
-            except DomainError:
-                pass  # closed, after cut-off or at the cap: the simulated visitor goes home
+            # Closed, after the cut-off or at the cap: the simulated visitor goes home.
+            with contextlib.suppress(DomainError):
+                outcomes.append(
+                    office.issue_ticket(
+                        session,
+                        config=config,
+                        site_id=site.id,
+                        request=request,
+                        now=now,
+                        idempotency_key=None,
+                        issued_by="demo",
+                    )
+                )
     for site, counter in config.counters():
         state = counter_store.get_counter(session, counter=counter.id)
         if state is None or state.status is not CounterStatus.OPEN:
@@ -134,19 +158,37 @@ def _step(session: Session, runtime: Runtime, sim: _Simulation) -> list[office.O
         current = ticket_store.at_counter(session, counter=counter.id)
         try:
             if current is None:
-                outcomes.append(office.call_next(
-                    session, config=config, counter_id=counter.id, now=now, staff="demo"))
+                outcomes.append(
+                    office.call_next(
+                        session, config=config, counter_id=counter.id, now=now, staff="demo"
+                    )
+                )
             elif current.status is TicketStatus.CALLED:
-                outcomes.append(office.act_on_current(
-                    session, config=config, counter_id=counter.id, action="start", now=now,
-                    staff="demo"))
+                outcomes.append(
+                    office.act_on_current(
+                        session,
+                        config=config,
+                        counter_id=counter.id,
+                        action="start",
+                        now=now,
+                        staff="demo",
+                    )
+                )
                 minutes = site.service(current.service).default_service_minutes  # type: ignore[union-attr]
                 sim.ends[counter.id] = now + dt.timedelta(
-                    seconds=rng.expovariate(1 / (minutes * SECONDS_PER_SERVICE_MINUTE)))
+                    seconds=rng.expovariate(1 / (minutes * SECONDS_PER_SERVICE_MINUTE))
+                )
             elif now >= sim.ends.get(counter.id, now):
-                outcomes.append(office.act_on_current(
-                    session, config=config, counter_id=counter.id, action="complete", now=now,
-                    staff="demo"))
+                outcomes.append(
+                    office.act_on_current(
+                        session,
+                        config=config,
+                        counter_id=counter.id,
+                        action="complete",
+                        now=now,
+                        staff="demo",
+                    )
+                )
         except DomainError:
             continue  # nobody waiting for this counter
     return outcomes

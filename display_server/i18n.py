@@ -32,9 +32,9 @@ class Catalog:
 
     def gettext(self, lang: str, key: str, **params: object) -> str:
         """The message `key` in `lang` (falling back to Japanese), formatted with `params`."""
-        text = self.messages.get(lang, {}).get(key) or self.messages.get(
-            FALLBACK_LANGUAGE, {}
-        ).get(key)
+        text = self.messages.get(lang, {}).get(key) or self.messages.get(FALLBACK_LANGUAGE, {}).get(
+            key
+        )
         if text is None:
             raise MissingMessageError(key)
         return text.format(**params) if params else text

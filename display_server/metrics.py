@@ -9,7 +9,9 @@ class Metrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
         self.tickets_issued = Counter(
-            "madoguchi_tickets_issued", "Tickets issued", ["site", "service", "channel"],
+            "madoguchi_tickets_issued",
+            "Tickets issued",
+            ["site", "service", "channel"],
             registry=self.registry,
         )
         self.calls = Counter(
@@ -19,7 +21,9 @@ class Metrics:
             "madoguchi_waiting", "Tickets waiting now", ["site", "service"], registry=self.registry
         )
         self.request_seconds = Histogram(
-            "madoguchi_request_seconds", "HTTP request latency", ["method", "route", "status"],
+            "madoguchi_request_seconds",
+            "HTTP request latency",
+            ["method", "route", "status"],
             registry=self.registry,
             buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5),
         )

@@ -308,7 +308,9 @@ def change_ticket(
     return Outcome(site=site.id, ticket=changed, events=_log(session, [event]))
 
 
-def expire_after_closing(session: Session, *, config: WardConfig, site: Site, now: dt.datetime) -> Outcome:
+def expire_after_closing(
+    session: Session, *, config: WardConfig, site: Site, now: dt.datetime
+) -> Outcome:
     """After closing time, expire every ticket still open and close every counter."""
     if not rules.is_closing_time(config, site, now):
         today = rules.business_date(config, now)
@@ -329,15 +331,24 @@ def expire_after_closing(session: Session, *, config: WardConfig, site: Site, no
     if closing:
         for counter_id in counter_store.close_all(session, site=site.id, now=now):
             events.append(
-                Event(type=lifecycle.EventType.COUNTER_CLOSED, site=site.id, at=now, counter=counter_id)
+                Event(
+                    type=lifecycle.EventType.COUNTER_CLOSED,
+                    site=site.id,
+                    at=now,
+                    counter=counter_id,
+                )
             )
     return Outcome(site=site.id, events=_log(session, events), created=bool(events))
 
 
-def queue_state(session: Session, *, config: WardConfig, site: Site, now: dt.datetime) -> QueueState:
+def queue_state(
+    session: Session, *, config: WardConfig, site: Site, now: dt.datetime
+) -> QueueState:
     """What the estimator needs to know about the site now."""
     today = rules.business_date(config, now)
-    open_now = [t for t in ticket_store.open_tickets(session, site=site.id) if t.business_date == today]
+    open_now = [
+        t for t in ticket_store.open_tickets(session, site=site.id) if t.business_date == today
+    ]
     states = counter_store.site_counters(session, site=site.id)
     at_counter = {t.counter: t for t in open_now if t.counter is not None}
     views = [

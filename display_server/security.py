@@ -111,7 +111,9 @@ class SessionSigner:
 
     def pseudonym(self, value: str) -> str:
         """A keyed hash of `value`: stable for this server, meaningless outside it."""
-        return hmac.new(self._csrf_key, ("pseudonym:" + value).encode(), hashlib.sha256).hexdigest()[:20]
+        return hmac.new(
+            self._csrf_key, ("pseudonym:" + value).encode(), hashlib.sha256
+        ).hexdigest()[:20]
 
     def check_csrf(self, session_id: str, presented: str | None) -> None:
         if not presented or not hmac.compare_digest(self.csrf_token(session_id), presented):

@@ -18,8 +18,6 @@ from display_server.store import auth as auth_store
 from display_server.store.db import make_engine, make_sessionmaker, upgrade
 
 
-
-
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     serve = subparsers.add_parser("serve", help="run the display server")
     serve.add_argument("--host", default="127.0.0.1")
@@ -27,14 +25,17 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     serve.add_argument("--config", type=Path, help="ward configuration TOML (default: the example)")
     serve.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
     serve.add_argument(
-        "--demo", action="store_true",
+        "--demo",
+        action="store_true",
         help="demo user, kiosk token and simulated visitors; a demo clock outside opening hours",
     )
     serve.set_defaults(handler=_serve)
 
     db = subparsers.add_parser("db", help="database schema")
     db_sub = db.add_subparsers(dest="db_command", required=True)
-    db_sub.add_parser("upgrade", help="bring the schema up to date").set_defaults(handler=_db_upgrade)
+    db_sub.add_parser("upgrade", help="bring the schema up to date").set_defaults(
+        handler=_db_upgrade
+    )
 
     user = subparsers.add_parser("user", help="staff accounts")
     user_sub = user.add_subparsers(dest="user_command", required=True)
@@ -107,8 +108,12 @@ def _user_add(args: argparse.Namespace) -> int:
             print(f"error: user {args.name!r} exists already", file=sys.stderr)
             return 2
         auth_store.add_user(
-            session, name=args.name, password_hash=hash_password(password), role=args.role,
-            site=args.site, now=dt.datetime.now(dt.UTC),
+            session,
+            name=args.name,
+            password_hash=hash_password(password),
+            role=args.role,
+            site=args.site,
+            now=dt.datetime.now(dt.UTC),
         )
         session.commit()
     print(f"user {args.name} added with role {args.role}")
@@ -127,7 +132,11 @@ def _token_create(args: argparse.Namespace) -> int:
     secret = new_device_token()
     with _with_session(settings) as session:
         auth_store.add_token(
-            session, token=secret, role=args.role, site=args.site, label=args.label,
+            session,
+            token=secret,
+            role=args.role,
+            site=args.site,
+            label=args.label,
             now=dt.datetime.now(dt.UTC),
         )
         session.commit()

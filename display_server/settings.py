@@ -29,12 +29,20 @@ class Settings(BaseSettings):
     demo: bool = False
     #: How often the server expires tickets after closing time and refreshes estimates.
     housekeeping_interval_s: float = Field(default=30.0, gt=0)
+    #: The floor view raises an alert when someone has waited longer than this (minutes).
+    floor_wait_alert_min: float = Field(default=30.0, gt=0)
+    #: … and when a called ticket has not come to the counter after this many minutes.
+    floor_call_alert_min: float = Field(default=3.0, gt=0)
+    #: The FAQ starting set, loaded when the FAQ table is empty; None uses the shipped example.
+    faq_path: Path | None = None
 
     @field_validator("clock_start")
     @classmethod
     def _aware(cls, value: dt.datetime | None) -> dt.datetime | None:
         if value is not None and value.tzinfo is None:
-            raise ValueError("MADOGUCHI_CLOCK_START needs a UTC offset, e.g. 2026-12-01T09:00+09:00")
+            raise ValueError(
+                "MADOGUCHI_CLOCK_START needs a UTC offset, e.g. 2026-12-01T09:00+09:00"
+            )
         return value
 
 

@@ -102,7 +102,9 @@ def site_status(
     services = []
     for service in site.services:
         estimate = estimate_new(state, service=service.id, now=now)
-        issued = ticket_store.issued_count(session, site=site.id, service=service.id, business_date=day)
+        issued = ticket_store.issued_count(
+            session, site=site.id, service=service.id, business_date=day
+        )
         services.append(
             {
                 "id": service.id,
@@ -114,7 +116,9 @@ def site_status(
                 "est_wait_max": estimate.minutes_max,
                 "level": crowding_level(config, estimate.minutes_max),
                 "daily_cap": service.daily_cap,
-                "remaining": None if service.daily_cap is None else max(0, service.daily_cap - issued),
+                "remaining": None
+                if service.daily_cap is None
+                else max(0, service.daily_cap - issued),
                 "remote": service.remote,
             }
         )
@@ -131,8 +135,11 @@ def site_status(
                 "serving_status": view.current.status.value if view.current else None,
             }
         )
-    called = [t for t in ticket_store.tickets_of_day(session, site=site.id, business_date=day)
-              if t.called_at is not None and t.counter is not None]
+    called = [
+        t
+        for t in ticket_store.tickets_of_day(session, site=site.id, business_date=day)
+        if t.called_at is not None and t.counter is not None
+    ]
     called.sort(key=lambda t: t.called_at or now, reverse=True)
     labels = {c.id: c.label for c in site.counters}
     calling = [
@@ -155,8 +162,11 @@ def site_status(
         "at": now.isoformat(),
         "accepting": accepting,
         "hours": (
-            {"open": hours.open.isoformat("minutes"), "cutoff": hours.cutoff.isoformat("minutes"),
-             "close": hours.close.isoformat("minutes")}
+            {
+                "open": hours.open.isoformat("minutes"),
+                "cutoff": hours.cutoff.isoformat("minutes"),
+                "close": hours.close.isoformat("minutes"),
+            }
             if hours
             else None
         ),

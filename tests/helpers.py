@@ -29,22 +29,32 @@ def make_token(client: TestClient, role: str, site: str | None = None) -> dict[s
     return {"Authorization": f"Bearer {secret}"}
 
 
-def make_user(client: TestClient, name: str, role: str, password: str, site: str | None = None) -> None:
+def make_user(
+    client: TestClient, name: str, role: str, password: str, site: str | None = None
+) -> None:
     runtime = runtime_of(client)
     with runtime.sessions() as session:
         auth_store.add_user(
-            session, name=name, password_hash=hash_password(password), role=role, site=site,
+            session,
+            name=name,
+            password_hash=hash_password(password),
+            role=role,
+            site=site,
             now=dt.datetime.now(dt.UTC),
         )
         session.commit()
 
 
 def issue(
-    client: TestClient, headers: dict[str, str], site: str = "nerima", service: str = "moving",
+    client: TestClient,
+    headers: dict[str, str],
+    site: str = "nerima",
+    service: str = "moving",
     **body: Any,
 ) -> dict[str, Any]:
-    response = client.post(f"/api/v1/sites/{site}/tickets", json={"service": service, **body},
-                           headers=headers)
+    response = client.post(
+        f"/api/v1/sites/{site}/tickets", json={"service": service, **body}, headers=headers
+    )
     assert response.status_code == 201, response.text
     result: dict[str, Any] = response.json()
     return result

@@ -23,7 +23,11 @@ from display_server.views import ticket_view
 router = APIRouter(prefix="/api/v1/counters", tags=["counters"])
 
 TicketAction = Literal["recall", "start", "complete", "no-show", "transfer"]
-STATUS_FOR = {"open": CounterStatus.OPEN, "pause": CounterStatus.PAUSED, "close": CounterStatus.CLOSED}
+STATUS_FOR = {
+    "open": CounterStatus.OPEN,
+    "pause": CounterStatus.PAUSED,
+    "close": CounterStatus.CLOSED,
+}
 
 
 class TransferBody(BaseModel):
@@ -117,7 +121,11 @@ async def run_counter_action(
 
 @router.get("/{counter}")
 def get_counter(
-    counter: str, request: Request, session: SessionDep, runtime: RuntimeDep, principal: PrincipalDep
+    counter: str,
+    request: Request,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    principal: PrincipalDep,
 ) -> dict[str, Any]:
     authorise(principal, runtime, counter)
     return counter_view(session, runtime, request, counter)

@@ -48,7 +48,9 @@ def get_hub(runtime: RuntimeDep) -> Any:
 HubDep = Annotated[Any, Depends(get_hub)]
 
 
-def principal_from_request(request: Request, session: Session, runtime: Runtime) -> Principal | None:
+def principal_from_request(
+    request: Request, session: Session, runtime: Runtime
+) -> Principal | None:
     """The bearer token's device, or the signed-in user, or None for anonymous requests."""
     header = request.headers.get("authorization", "")
     if header:
@@ -67,7 +69,11 @@ def principal_from_request(request: Request, session: Session, runtime: Runtime)
     if user is None or not user.active:
         raise AuthError("this account no longer exists or is disabled")
     return Principal(
-        name=user.name, role=Role(user.role), site=user.site, via_session=True, session_id=session_id
+        name=user.name,
+        role=Role(user.role),
+        site=user.site,
+        via_session=True,
+        session_id=session_id,
     )
 
 

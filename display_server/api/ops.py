@@ -18,8 +18,11 @@ def healthz(session: SessionDep) -> Response:
     try:
         session.execute(text("SELECT 1"))
     except Exception as exc:  # any driver error means "not healthy", which is the answer
-        return Response(f'{{"status":"error","detail":"database: {type(exc).__name__}"}}',
-                        status_code=503, media_type="application/json")
+        return Response(
+            f'{{"status":"error","detail":"database: {type(exc).__name__}"}}',
+            status_code=503,
+            media_type="application/json",
+        )
     return Response('{"status":"ok"}', media_type="application/json")
 
 
@@ -31,7 +34,9 @@ def metrics(session: SessionDep, runtime: RuntimeDep, config: ConfigDep) -> Resp
         state = queue_state(session, config=config, site=site, now=now)
         for service in site.services:
             waiting = sum(
-                1 for t in state.waiting if t.service == service.id and t.status is TicketStatus.WAITING
+                1
+                for t in state.waiting
+                if t.service == service.id and t.status is TicketStatus.WAITING
             )
             runtime.metrics.waiting.labels(site.id, service.id).set(waiting)
     return Response(runtime.metrics.render(), media_type="text/plain; version=0.0.4")

@@ -52,7 +52,9 @@ def status_url(runtime: Runtime, request: Request, token: str) -> str:
     return f"{base.rstrip('/')}/t/{token}"
 
 
-def _channel_for(principal: Principal | None, body: IssueBody, site: str) -> tuple[Channel, str | None]:
+def _channel_for(
+    principal: Principal | None, body: IssueBody, site: str
+) -> tuple[Channel, str | None]:
     """Which channel the request may use, and who issued it."""
     if principal is None:
         if body.channel not in (None, "remote"):
@@ -148,7 +150,9 @@ async def issue_ticket(
     return view
 
 
-def _describe(session: Session, runtime: Runtime, request: Request, ticket: Ticket) -> dict[str, Any]:
+def _describe(
+    session: Session, runtime: Runtime, request: Request, ticket: Ticket
+) -> dict[str, Any]:
     site = runtime.config.site(ticket.site)
     assert site is not None
     now = runtime.now()
@@ -170,7 +174,9 @@ def _by_token(session: Session, token: str) -> Ticket:
 
 
 @router.get("/tickets/{token}")
-def get_ticket(token: str, request: Request, session: SessionDep, runtime: RuntimeDep) -> dict[str, Any]:
+def get_ticket(
+    token: str, request: Request, session: SessionDep, runtime: RuntimeDep
+) -> dict[str, Any]:
     """The ticket's status, people ahead and estimated wait."""
     return _describe(session, runtime, request, _by_token(session, token))
 

@@ -48,5 +48,7 @@ def set_status(
             f"counter {counter.id} still has a called ticket: complete or transfer it first"
         )
     changed = dataclasses.replace(counter, status=status, since=now)
-    event = Event(type=_EVENT_FOR[status], site=counter.site, at=now, counter=counter.id, staff=staff)
+    event = Event(
+        type=_EVENT_FOR[status], site=counter.site, at=now, counter=counter.id, staff=staff
+    )
     return changed, event

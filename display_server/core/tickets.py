@@ -115,7 +115,9 @@ def _require(ticket: Ticket, *allowed: TicketStatus, action: str) -> None:
         )
 
 
-def _event(ticket: Ticket, kind: EventType, now: dt.datetime, staff: str | None, **data: Any) -> Event:
+def _event(
+    ticket: Ticket, kind: EventType, now: dt.datetime, staff: str | None, **data: Any
+) -> Event:
     return Event(
         type=kind,
         site=ticket.site,
@@ -128,7 +130,9 @@ def _event(ticket: Ticket, kind: EventType, now: dt.datetime, staff: str | None,
     )
 
 
-def call(ticket: Ticket, *, counter: str, now: dt.datetime, staff: str | None) -> tuple[Ticket, Event]:
+def call(
+    ticket: Ticket, *, counter: str, now: dt.datetime, staff: str | None
+) -> tuple[Ticket, Event]:
     _require(ticket, TicketStatus.WAITING, action="call")
     called = dataclasses.replace(
         ticket, status=TicketStatus.CALLED, counter=counter, called_at=now, recalls=0
@@ -173,7 +177,7 @@ def complete(ticket: Ticket, *, now: dt.datetime, staff: str | None) -> tuple[Ti
 def no_show(
     ticket: Ticket, *, now: dt.datetime, staff: str | None, recalls_required: int
 ) -> tuple[Ticket, Event]:
-    """Mark a called ticket as not answered; allowed once it was recalled `recalls_required` times."""
+    """Mark a called ticket as not answered, once it was recalled `recalls_required` times."""
     _require(ticket, TicketStatus.CALLED, action="mark as no-show")
     if ticket.recalls < recalls_required:
         raise InvalidTransition(
@@ -195,7 +199,11 @@ def requeue(
             f"ticket {ticket.display_number} missed its call more than {rejoin_minutes} minutes ago"
         )
     back = dataclasses.replace(
-        ticket, status=TicketStatus.WAITING, counter=None, recalls=0, called_at=None,
+        ticket,
+        status=TicketStatus.WAITING,
+        counter=None,
+        recalls=0,
+        called_at=None,
         finished_at=None,
     )
     return back, _event(back, EventType.REQUEUED, now, staff)
@@ -205,7 +213,9 @@ def transfer(
     ticket: Ticket, *, service: str, now: dt.datetime, staff: str | None
 ) -> tuple[Ticket, Event]:
     """Send the ticket to another service of the site; it keeps its place in line."""
-    _require(ticket, TicketStatus.WAITING, TicketStatus.CALLED, TicketStatus.SERVING, action="transfer")
+    _require(
+        ticket, TicketStatus.WAITING, TicketStatus.CALLED, TicketStatus.SERVING, action="transfer"
+    )
     if service == ticket.service:
         raise InvalidTransition(f"ticket {ticket.display_number} is already for {service}")
     route = list(ticket.route)
@@ -240,6 +250,8 @@ def cancel(ticket: Ticket, *, now: dt.datetime, staff: str | None) -> tuple[Tick
 
 def expire(ticket: Ticket, *, now: dt.datetime) -> tuple[Ticket, Event]:
     """The office closed (or the day rolled over) with the ticket still open."""
-    _require(ticket, TicketStatus.WAITING, TicketStatus.CALLED, TicketStatus.SERVING, action="expire")
+    _require(
+        ticket, TicketStatus.WAITING, TicketStatus.CALLED, TicketStatus.SERVING, action="expire"
+    )
     gone = dataclasses.replace(ticket, status=TicketStatus.EXPIRED, finished_at=now)
     return gone, _event(gone, EventType.EXPIRED, now, None)

@@ -17,7 +17,13 @@ def token_hash(token: str) -> str:
 
 
 def add_user(
-    session: Session, *, name: str, password_hash: str, role: str, site: str | None, now: dt.datetime
+    session: Session,
+    *,
+    name: str,
+    password_hash: str,
+    role: str,
+    site: str | None,
+    now: dt.datetime,
 ) -> UserRow:
     user = UserRow(name=name, password_hash=password_hash, role=role, site=site, created_at=now)
     session.add(user)

@@ -20,8 +20,9 @@ def sync_counters(session: Session, *, config: WardConfig) -> None:
     for site, counter in config.counters():
         # Several workers start at once: whoever comes second must not fail.
         session.execute(
-            upsert.values(id=counter.id, site=site.id, status=CounterStatus.CLOSED.value)
-            .on_conflict_do_nothing()
+            upsert.values(
+                id=counter.id, site=site.id, status=CounterStatus.CLOSED.value
+            ).on_conflict_do_nothing()
         )
 
 

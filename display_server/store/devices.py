@@ -30,15 +30,22 @@ def device(session: Session, *, device: str) -> DeviceStatusRow | None:
 
 
 def report(
-    session: Session, *, device: str, site: str, kind: str, state: str, detail: str,
+    session: Session,
+    *,
+    device: str,
+    site: str,
+    kind: str,
+    state: str,
+    detail: str,
     now: dt.datetime,
 ) -> Report:
     """Insert or update the device's row (the caller has checked it belongs to `site`)."""
     row = session.get(DeviceStatusRow, device)
     previous = row.state if row else None
     if row is None:
-        row = DeviceStatusRow(device=device, site=site, kind=kind, state=state, detail=detail,
-                              updated_at=now)
+        row = DeviceStatusRow(
+            device=device, site=site, kind=kind, state=state, detail=detail, updated_at=now
+        )
         session.add(row)
     else:
         row.kind, row.state, row.detail, row.updated_at = kind, state, detail, now

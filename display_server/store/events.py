@@ -98,4 +98,3 @@ def recent_service_minutes(
             minutes = (at - started.pop(key)).total_seconds() / 60
             durations.setdefault(service, []).append(minutes)
     return {service: values[-per_service:] for service, values in durations.items()}
-

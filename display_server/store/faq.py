@@ -94,7 +94,11 @@ def entries(
 
 
 def search(
-    session: Session, *, query: str, site: str | None = None, service: str | None = None,
+    session: Session,
+    *,
+    query: str,
+    site: str | None = None,
+    service: str | None = None,
     limit: int = 50,
 ) -> list[FaqEntryRow]:
     """Active entries matching every word of `query`, best first.
@@ -102,7 +106,9 @@ def search(
     Matching happens in Python: an office has hundreds of entries, not millions, and the
     folding rules (see faq_search) are the same for the query and the stored text."""
     terms = query_terms(query)
-    found = [e for e in entries(session, site=site, service=service) if matches(terms, e.search_text)]
+    found = [
+        e for e in entries(session, site=site, service=service) if matches(terms, e.search_text)
+    ]
     found.sort(key=lambda e: -score(terms, e.search_text))
     return found[:limit]
 
@@ -114,11 +120,17 @@ def get(session: Session, *, entry_id: int) -> FaqEntryRow:
     return entry
 
 
-def _revise(session: Session, entry: FaqEntryRow, action: str, now: dt.datetime, by: str | None) -> None:
+def _revise(
+    session: Session, entry: FaqEntryRow, action: str, now: dt.datetime, by: str | None
+) -> None:
     session.add(
         FaqRevisionRow(
-            entry_id=entry.id, action=action, content=entry.content, active=entry.active,
-            edited_at=now, edited_by=by,
+            entry_id=entry.id,
+            action=action,
+            content=entry.content,
+            active=entry.active,
+            edited_at=now,
+            edited_by=by,
         )
     )
 
@@ -126,8 +138,14 @@ def _revise(session: Session, entry: FaqEntryRow, action: str, now: dt.datetime,
 def create(session: Session, *, draft: FaqDraft, now: dt.datetime, by: str | None) -> FaqEntryRow:
     """A new active entry, with its first revision."""
     entry = FaqEntryRow(
-        site=draft.site, service=draft.service, kind=draft.kind, content=draft.content(),
-        search_text=draft.search_text(), active=True, updated_at=now, updated_by=by,
+        site=draft.site,
+        service=draft.service,
+        kind=draft.kind,
+        content=draft.content(),
+        search_text=draft.search_text(),
+        active=True,
+        updated_at=now,
+        updated_by=by,
     )
     session.add(entry)
     session.flush()

@@ -16,8 +16,21 @@ from display_server.store.models import EventRow
 
 #: Columns of the CSV export, one row per local date, hour, site and service.
 CSV_COLUMNS = (
-    "date", "hour", "site", "service", "arrivals", "called", "no_shows", "no_show_rate",
-    "wait_n", "wait_mean", "wait_median", "wait_p90", "service_n", "service_mean", "service_median",
+    "date",
+    "hour",
+    "site",
+    "service",
+    "arrivals",
+    "called",
+    "no_shows",
+    "no_show_rate",
+    "wait_n",
+    "wait_mean",
+    "wait_median",
+    "wait_p90",
+    "service_n",
+    "service_mean",
+    "service_median",
 )
 
 
@@ -26,8 +39,13 @@ def event_records(
 ) -> list[stats.EventRecord]:
     """The events of `sites` (all when None) with `start <= at < end`, in log order."""
     query = select(
-        EventRow.site, EventRow.type, EventRow.at, EventRow.ticket_id, EventRow.service,
-        EventRow.counter, EventRow.data,
+        EventRow.site,
+        EventRow.type,
+        EventRow.at,
+        EventRow.ticket_id,
+        EventRow.service,
+        EventRow.counter,
+        EventRow.data,
     ).where(EventRow.at >= start, EventRow.at < end)
     if sites is not None:
         query = query.where(EventRow.site.in_(sites))
@@ -38,8 +56,13 @@ def event_records(
         data = data or {}
         records.append(
             stats.EventRecord(
-                site=site, type=kind, at=at, ticket_id=ticket_id, service=service,
-                counter=counter, route_len=len(data.get("route") or ()) or 1,
+                site=site,
+                type=kind,
+                at=at,
+                ticket_id=ticket_id,
+                service=service,
+                counter=counter,
+                route_len=len(data.get("route") or ()) or 1,
                 next_service=data.get("next_service"),
             )
         )
@@ -66,10 +89,7 @@ class Period:
 def _rows(grouped: dict[Hashable, stats.Cell], names: Sequence[str]) -> list[dict[str, Any]]:
     """Flat rows, sorted by their group; every key given to stats.cells here is a tuple."""
     keyed = {key: cell for key, cell in grouped.items() if isinstance(key, tuple)}
-    return [
-        {**dict(zip(names, key, strict=True)), **keyed[key].row()}
-        for key in sorted(keyed)
-    ]
+    return [{**dict(zip(names, key, strict=True)), **keyed[key].row()} for key in sorted(keyed)]
 
 
 def report(
@@ -104,10 +124,16 @@ def report(
         "by_day": _rows(grouped(lambda p: (p.date.isoformat(),)), ("date",)),
         "counters": [
             {"counter": counter, "open_min": minutes, "utilisation": share}
-            for counter, (minutes, share) in stats.utilisation(records, min(period.end, now)).items()
+            for counter, (minutes, share) in stats.utilisation(
+                records, min(period.end, now)
+            ).items()
         ],
-        "journeys": {"n": journey.n, "mean": journey.mean, "median": journey.median,
-                     "p90": journey.p90},
+        "journeys": {
+            "n": journey.n,
+            "mean": journey.mean,
+            "median": journey.median,
+            "p90": journey.p90,
+        },
     }
 
 
@@ -123,7 +149,11 @@ def _total(cells: Iterable[stats.Cell]) -> stats.Cell:
 
 
 def csv_rows(
-    session: Session, *, config: WardConfig, sites: Sequence[str], period: Period,
+    session: Session,
+    *,
+    config: WardConfig,
+    sites: Sequence[str],
+    period: Period,
     service: str | None = None,
 ) -> list[dict[str, Any]]:
     """One row per local date, hour, site and service (see CSV_COLUMNS)."""
@@ -132,7 +162,8 @@ def csv_rows(
         records,
         config.policy.zone,
         lambda p: (
-            None if service not in (None, p.service)
+            None
+            if service not in (None, p.service)
             else (p.date.isoformat(), p.hour, p.site, p.service)
         ),
     )

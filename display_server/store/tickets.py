@@ -126,7 +126,9 @@ def save_ticket(session: Session, *, ticket: Ticket) -> None:
     )
 
 
-def by_idempotency_key(session: Session, *, site: str, key: str) -> tuple[Ticket, str | None] | None:
+def by_idempotency_key(
+    session: Session, *, site: str, key: str
+) -> tuple[Ticket, str | None] | None:
     """The ticket issued earlier with `key` at `site`, with the hash of that request."""
     row = session.scalars(
         select(TicketRow).where(TicketRow.site == site, TicketRow.idempotency_key == key)

@@ -43,7 +43,15 @@ templates = Jinja2Templates(directory=Path(__file__).with_name("templates"))
 router = APIRouter(include_in_schema=False)
 
 COUNTER_ACTIONS = (
-    "call-next", "recall", "start", "complete", "no-show", "transfer", "open", "pause", "close",
+    "call-next",
+    "recall",
+    "start",
+    "complete",
+    "no-show",
+    "transfer",
+    "open",
+    "pause",
+    "close",
 )
 
 
@@ -101,17 +109,29 @@ def login(
     expected = request.cookies.get(LOGIN_CSRF_COOKIE)
     if not expected or not secrets.compare_digest(expected, csrf_token):
         return render(
-            request, "login.html",
-            {"_": _, "lang": lang, "csrf": expected or "", "next": _safe_next(next),
-             "error": _("login.error.csrf")},
+            request,
+            "login.html",
+            {
+                "_": _,
+                "lang": lang,
+                "csrf": expected or "",
+                "next": _safe_next(next),
+                "error": _("login.error.csrf"),
+            },
             status_code=403,
         )
     user = auth_store.user_by_name(session, name=name)
     if user is None or not user.active or not verify_password(user.password_hash, password):
         return render(
-            request, "login.html",
-            {"_": _, "lang": lang, "csrf": expected, "next": _safe_next(next),
-             "error": _("login.error.credentials")},
+            request,
+            "login.html",
+            {
+                "_": _,
+                "lang": lang,
+                "csrf": expected,
+                "next": _safe_next(next),
+                "error": _("login.error.credentials"),
+            },
             status_code=401,
         )
     response = RedirectResponse(_safe_next(next), status_code=303)
@@ -165,7 +185,9 @@ def _counter_page(
             "view": view,
             "status": status,
             "profile": [s for s in status["services"] if s["id"] in counter.services],
-            "csrf": runtime.signer.csrf_token(principal.session_id) if principal.via_session else "",
+            "csrf": runtime.signer.csrf_token(principal.session_id)
+            if principal.via_session
+            else "",
             "principal": principal,
             "message": message,
         },
@@ -175,7 +197,11 @@ def _counter_page(
 
 @router.get("/counter/{counter}", response_model=None)
 def counter_console(
-    counter: str, request: Request, principal: PagePrincipalDep, _: TranslatorDep, lang: LangDep,
+    counter: str,
+    request: Request,
+    principal: PagePrincipalDep,
+    _: TranslatorDep,
+    lang: LangDep,
     config: ConfigDep,
 ) -> Response:
     if principal is None:
@@ -208,19 +234,18 @@ async def counter_form(
     except (AuthError, Forbidden):
         raise
     except MadoguchiError as exc:
-        key = "counter.error.nothing_waiting" if isinstance(exc, NothingWaiting) else "counter.error.refused"
+        key = (
+            "counter.error.nothing_waiting"
+            if isinstance(exc, NothingWaiting)
+            else "counter.error.refused"
+        )
         return _counter_page(
-            request, principal, counter, _, lang,
-            message=_(key, detail=str(exc)), status_code=status_for(exc),
+            request,
+            principal,
+            counter,
+            _,
+            lang,
+            message=_(key, detail=str(exc)),
+            status_code=status_for(exc),
         )
     return RedirectResponse(f"/counter/{quote(counter)}", status_code=303)
-
-
-@router.get("/")
-def index(
-    request: Request, session: SessionDep, runtime: RuntimeDep, config: ConfigDep,
-    _: TranslatorDep, lang: LangDep,
-) -> HTMLResponse:
-    now = runtime.now()
-    statuses = [site_status(session, config=config, site=s, now=now, lang=lang) for s in config.sites]
-    return render(request, "index.html", {"_": _, "lang": lang, "statuses": statuses, "config": config})

@@ -46,22 +46,40 @@ def test_minimal_config_parses() -> None:
 @pytest.mark.parametrize(
     ("change", "expected"),
     [
-        (('services = ["moving"]', 'services = ["nope"]'), "sites['s1']: Value error, counter 's1-1' serves unknown services ['nope']"),
-        (("cutoff = 16:45:00", "cutoff = 18:00:00"), "sites['s1'].hours.mon: Value error, hours must satisfy"),
-        (('id = "moving"', 'id = "Moving!"'), "sites['s1'].services['Moving!'].id: String should match pattern"),
-        (("[sites.hours.mon]", "[sites.hours.monday]"), "sites['s1'].hours: Value error, unknown weekday(s) ['monday']"),
-        (('label = "1"', 'label = "1"\nextra = 3'), "sites['s1'].counters['s1-1'].extra: Extra inputs are not permitted"),
+        (
+            ('services = ["moving"]', 'services = ["nope"]'),
+            "sites['s1']: Value error, counter 's1-1' serves unknown services ['nope']",
+        ),
+        (
+            ("cutoff = 16:45:00", "cutoff = 18:00:00"),
+            "sites['s1'].hours.mon: Value error, hours must satisfy",
+        ),
+        (
+            ('id = "moving"', 'id = "Moving!"'),
+            "sites['s1'].services['Moving!'].id: String should match pattern",
+        ),
+        (
+            ("[sites.hours.mon]", "[sites.hours.monday]"),
+            "sites['s1'].hours: Value error, unknown weekday(s) ['monday']",
+        ),
+        (
+            ('label = "1"', 'label = "1"\nextra = 3'),
+            "sites['s1'].counters['s1-1'].extra: Extra inputs are not permitted",
+        ),
     ],
 )
 def test_each_problem_names_the_key_and_reason(change: tuple[str, str], expected: str) -> None:
     with pytest.raises(ConfigError) as error:
         parse_config(MINIMAL.replace(*change), source="ward.toml")
-    assert any(p.startswith(f"ward.toml: {expected}") for p in error.value.problems), error.value.problems
+    assert any(p.startswith(f"ward.toml: {expected}") for p in error.value.problems), (
+        error.value.problems
+    )
 
 
 def test_every_problem_is_reported_at_once() -> None:
     text = MINIMAL.replace('label = "1"', 'label = ""').replace(
-        'id = "moving"', 'id = "moving"\ndaily_cap = 0')
+        'id = "moving"', 'id = "moving"\ndaily_cap = 0'
+    )
     with pytest.raises(ConfigError) as error:
         parse_config(text)
     assert len(error.value.problems) == 2

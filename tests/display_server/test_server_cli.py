@@ -29,8 +29,10 @@ def test_user_add_stores_an_argon2_hash(
     db_env: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.setattr("sys.stdin", io.StringIO("a long password\n"))
-    assert main(["user", "add", "tanaka", "--role", "staff", "--site", "nerima",
-                 "--password-stdin"]) == 0
+    assert (
+        main(["user", "add", "tanaka", "--role", "staff", "--site", "nerima", "--password-stdin"])
+        == 0
+    )
     with make_sessionmaker(make_engine(db_env))() as session:
         user = auth_store.user_by_name(session, name="tanaka")
         assert user is not None and user.role == "staff" and user.site == "nerima"
@@ -49,8 +51,11 @@ def test_user_add_stores_an_argon2_hash(
     ],
 )
 def test_user_add_refuses_bad_input(
-    db_env: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
-    args: list[str], message: str,
+    db_env: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    args: list[str],
+    message: str,
 ) -> None:
     monkeypatch.setattr("sys.stdin", io.StringIO("short\n"))
     assert main(["user", "add", "x", *args, "--password-stdin"]) == 2

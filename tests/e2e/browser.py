@@ -1,4 +1,4 @@
-"""Browser-test support: a real server process on 127.0.0.1 and Debian's chromium through Playwright.
+"""Browser-test support: a real server on 127.0.0.1 and Debian's chromium through Playwright.
 
 The server runs as `uvicorn display_server.app:app_from_environment` in a subprocess with its own
 SQLite file (or the PostgreSQL/Redis URLs a test passes), so tests can kill and restart it.
@@ -6,6 +6,7 @@ SQLite file (or the PostgreSQL/Redis URLs a test passes), so tests can kill and 
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
 import shutil
@@ -71,9 +72,21 @@ class LiveServer:
             **self.env,
         }
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "display_server.app:app_from_environment",
-             "--factory", "--host", "127.0.0.1", "--port", str(self.port), "--log-level", "warning",
-             "--ws-per-message-deflate", "false"],
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "display_server.app:app_from_environment",
+                "--factory",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                "--log-level",
+                "warning",
+                "--ws-per-message-deflate",
+                "false",
+            ],
             env=env,
         )
         deadline = time.monotonic() + 20
@@ -104,18 +117,38 @@ class LiveServer:
 
 def add_token(database_url: str, role: str, site: str | None) -> str:
     secret = new_device_token()
-    with make_sessionmaker(make_engine(database_url))() as session:
-        auth_store.add_token(session, token=secret, role=role, site=site, label="e2e",
-                             now=dt.datetime.now(dt.UTC))
-        session.commit()
+    engine = make_engine(database_url)
+    try:
+        with make_sessionmaker(engine)() as session:
+            auth_store.add_token(
+                session,
+                token=secret,
+                role=role,
+                site=site,
+                label="e2e",
+                now=dt.datetime.now(dt.UTC),
+            )
+            session.commit()
+    finally:
+        engine.dispose()  # an undisposed PostgreSQL pool leaks connections (ResourceWarning)
     return secret
 
 
 def add_user(database_url: str, name: str, role: str, site: str | None = None) -> None:
-    with make_sessionmaker(make_engine(database_url))() as session:
-        auth_store.add_user(session, name=name, password_hash=hash_password(STAFF_PASSWORD),
-                            role=role, site=site, now=dt.datetime.now(dt.UTC))
-        session.commit()
+    engine = make_engine(database_url)
+    try:
+        with make_sessionmaker(engine)() as session:
+            auth_store.add_user(
+                session,
+                name=name,
+                password_hash=hash_password(STAFF_PASSWORD),
+                role=role,
+                site=site,
+                now=dt.datetime.now(dt.UTC),
+            )
+            session.commit()
+    finally:
+        engine.dispose()
 
 
 @pytest.fixture
@@ -163,9 +196,7 @@ def assert_accessible(page: Any, label: str) -> None:
     from axe_playwright_python.sync_playwright import Axe
 
     results = Axe().run(page)
-    bad = [
-        v for v in results.response["violations"] if v.get("impact") in ("serious", "critical")
-    ]
+    bad = [v for v in results.response["violations"] if v.get("impact") in ("serious", "critical")]
     assert not bad, f"{label}: " + "; ".join(
         f"{v['id']} ({v['impact']}): {v['help']} at {[n['target'] for n in v['nodes']][:3]}"
         for v in bad
@@ -178,3 +209,33 @@ def screenshot(page: Any, name: str) -> Path:
     path = ARTIFACTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+#: Screen sizes the live pages are checked at: a phone, and the two usual lobby TVs.
+PHONE = {"width": 390, "height": 844}
+TV_FULL_HD = {"width": 1920, "height": 1080}
+TV_HD = {"width": 1280, "height": 720}
+
+
+@contextlib.contextmanager
+def open_page(browser: Any, viewport: dict[str, int], lang: str = "ja") -> Iterator[Any]:
+    """A page in a context of its own (own cookies) at `viewport`, closed afterwards."""
+    context = browser.new_context(
+        locale="ja-JP" if lang == "ja" else "en-US", timezone_id="Asia/Tokyo", viewport=viewport
+    )
+    try:
+        yield context.new_page()
+    finally:
+        context.close()
+
+
+def issue_ticket(server: LiveServer, kiosk_token: str, service: str = "moving") -> dict[str, Any]:
+    """A ticket issued through the server's API as a kiosk would."""
+    response = httpx.post(
+        f"{server.url}/api/v1/sites/nerima/tickets",
+        json={"service": service},
+        headers={"Authorization": f"Bearer {kiosk_token}"},
+    )
+    response.raise_for_status()
+    result: dict[str, Any] = response.json()
+    return result

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
+
 from tests.e2e.browser import LiveServer, add_token, add_user, assert_accessible, login, screenshot
 
 

@@ -22,7 +22,9 @@ def called_number(client: TestClient, staff: dict[str, str], counter: str) -> st
     return str(response.json()["ticket"]["display_number"])
 
 
-def test_call_order_priority_then_oldest_across_the_profile(client: TestClient, clock: FakeClock) -> None:
+def test_call_order_priority_then_oldest_across_the_profile(
+    client: TestClient, clock: FakeClock
+) -> None:
     staff = make_token(client, "staff", "nerima")
     issue(client, staff, service="moving")  # A001
     clock.advance(minutes=1)
@@ -64,7 +66,9 @@ def test_closed_or_busy_counter_cannot_call(client: TestClient) -> None:
     assert counter_action(client, staff, "nerima-1", "pause").status_code == 409
 
 
-def test_no_show_after_recalls_then_requeue_keeps_the_place(client: TestClient, clock: FakeClock) -> None:
+def test_no_show_after_recalls_then_requeue_keeps_the_place(
+    client: TestClient, clock: FakeClock
+) -> None:
     staff = make_token(client, "staff", "nerima")
     floor = make_token(client, "floor", "nerima")
     first = issue(client, staff)
@@ -94,13 +98,15 @@ def test_transfer_keeps_the_place_in_the_new_line(client: TestClient, clock: Fak
     called_number(client, staff, "nerima-2")
     bad = client.post("/api/v1/counters/nerima-2/transfer", json={"service": "nope"}, headers=staff)
     assert bad.status_code == 404 and "unknown service" in bad.json()["detail"]
-    moved = client.post("/api/v1/counters/nerima-2/transfer", json={"service": "nhi"},
-                        headers=staff)
+    moved = client.post(
+        "/api/v1/counters/nerima-2/transfer", json={"service": "nhi"}, headers=staff
+    )
     assert moved.status_code == 200 and moved.json()["ticket"] is None
     assert client.get(f"/api/v1/tickets/{early['token']}").json()["ahead"] == 0
     assert client.get(f"/api/v1/tickets/{later['token']}").json()["ahead"] == 1
-    again = client.post("/api/v1/counters/nerima-2/transfer", json={"service": "tax"},
-                        headers=staff)
+    again = client.post(
+        "/api/v1/counters/nerima-2/transfer", json={"service": "tax"}, headers=staff
+    )
     assert again.status_code == 409 and "no called ticket" in again.json()["detail"]
 
 

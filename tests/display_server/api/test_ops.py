@@ -17,19 +17,29 @@ def test_metrics_count_issues_and_waiting(client: TestClient) -> None:
     issue(client, kiosk)
     issue(client, kiosk, service="tax")
     text = client.get("/metrics").text
-    assert 'madoguchi_tickets_issued_total{channel="kiosk",service="moving",site="nerima"} 1.0' in text
+    assert (
+        'madoguchi_tickets_issued_total{channel="kiosk",service="moving",site="nerima"} 1.0' in text
+    )
     assert 'madoguchi_waiting{service="tax",site="nerima"} 1.0' in text
     assert "madoguchi_request_seconds_bucket" in text
 
 
 def test_request_id_is_echoed_or_made(client: TestClient) -> None:
-    assert client.get("/healthz", headers={"X-Request-ID": "abc123"}).headers["X-Request-ID"] == "abc123"
+    assert (
+        client.get("/healthz", headers={"X-Request-ID": "abc123"}).headers["X-Request-ID"]
+        == "abc123"
+    )
     assert len(client.get("/healthz").headers["X-Request-ID"]) == 32
 
 
 def test_openapi_documents_the_contract(client: TestClient) -> None:
     paths = client.get("/openapi.json").json()["paths"]
-    for path in ("/api/v1/sites", "/api/v1/sites/{site}/status", "/api/v1/sites/{site}/tickets",
-                 "/api/v1/tickets/{token}", "/api/v1/counters/{counter}/call-next"):
+    for path in (
+        "/api/v1/sites",
+        "/api/v1/sites/{site}/status",
+        "/api/v1/sites/{site}/tickets",
+        "/api/v1/tickets/{token}",
+        "/api/v1/counters/{counter}/call-next",
+    ):
         assert path in paths
     assert client.get("/docs").status_code == 200

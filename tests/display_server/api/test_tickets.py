@@ -19,8 +19,19 @@ def ticket_count(client: TestClient) -> int:
 def test_issue_returns_the_contract_fields(client: TestClient) -> None:
     kiosk = make_token(client, "kiosk", "nerima")
     body = issue(client, kiosk, service="certificates", lang="en")
-    assert set(body) >= {"id", "token", "number", "display_number", "service", "site",
-                         "issued_at", "ahead", "est_wait_min", "est_wait_max", "status_url"}
+    assert set(body) >= {
+        "id",
+        "token",
+        "number",
+        "display_number",
+        "service",
+        "site",
+        "issued_at",
+        "ahead",
+        "est_wait_min",
+        "est_wait_max",
+        "status_url",
+    }
     assert body["display_number"] == "B001" and body["site"] == "nerima"
     assert body["status_url"].endswith(f"/t/{body['token']}")
     assert len(body["token"]) >= 22  # 24 random bytes, base64url: ≥ 128 bits
@@ -41,7 +52,9 @@ def test_same_idempotency_key_returns_the_same_ticket(client: TestClient) -> Non
 
 def test_kiosk_token_works_only_at_its_site(client: TestClient) -> None:
     kiosk = make_token(client, "kiosk", "nerima")
-    response = client.post("/api/v1/sites/shakujii/tickets", json={"service": "moving"}, headers=kiosk)
+    response = client.post(
+        "/api/v1/sites/shakujii/tickets", json={"service": "moving"}, headers=kiosk
+    )
     assert response.status_code == 403
     assert client.get("/api/v1/sites/shakujii/status").json()["services"][0]["waiting"] == 0
 
@@ -53,8 +66,9 @@ def test_remote_tickets_where_the_service_allows(client: TestClient) -> None:
     assert first.status_code == 201 and first.json()["channel"] == "remote"
     second = client.post("/api/v1/sites/nerima/tickets", json={"service": "tax"})
     assert second.status_code == 429
-    priority = client.post("/api/v1/sites/nerima/tickets",
-                           json={"service": "tax", "priority": True})
+    priority = client.post(
+        "/api/v1/sites/nerima/tickets", json={"service": "tax", "priority": True}
+    )
     assert priority.status_code == 409
     client.delete(f"/api/v1/tickets/{first.json()['token']}")
     assert client.post("/api/v1/sites/nerima/tickets", json={"service": "tax"}).status_code == 201
@@ -73,7 +87,9 @@ def test_refusals_say_why_and_when_it_opens(
 ) -> None:
     kiosk = make_token(client, "kiosk", "nerima")
     clock.set(when)
-    response = client.post("/api/v1/sites/nerima/tickets", json={"service": "moving"}, headers=kiosk)
+    response = client.post(
+        "/api/v1/sites/nerima/tickets", json={"service": "moving"}, headers=kiosk
+    )
     assert response.status_code == 409
     assert response.json()["reason"] == reason
     assert dt.datetime.fromisoformat(response.json()["next_opening"]) > when
@@ -84,8 +100,9 @@ def test_daily_cap_and_numbering_restart_next_day(client: TestClient, clock: Fak
     staff = make_token(client, "staff", "nursery")
     numbers = [issue(client, staff, "nursery", "nursery-consult")["number"] for _ in range(60)]
     assert numbers == list(range(1, 61))
-    refused = client.post("/api/v1/sites/nursery/tickets", json={"service": "nursery-consult"},
-                          headers=staff)
+    refused = client.post(
+        "/api/v1/sites/nursery/tickets", json={"service": "nursery-consult"}, headers=staff
+    )
     assert refused.status_code == 409 and refused.json()["reason"] == "daily_cap"
     clock.advance(days=1)
     assert issue(client, staff, "nursery", "nursery-consult")["display_number"] == "H001"
@@ -119,23 +136,35 @@ def test_bad_requests_are_4xx_and_change_nothing(
 
 def test_malformed_json_and_bad_headers(client: TestClient) -> None:
     staff = make_token(client, "staff", "nerima")
-    response = client.post("/api/v1/sites/nerima/tickets", content=b"{not json",
-                           headers={**staff, "Content-Type": "application/json"})
+    response = client.post(
+        "/api/v1/sites/nerima/tickets",
+        content=b"{not json",
+        headers={**staff, "Content-Type": "application/json"},
+    )
     assert response.status_code == 422
     long_key = {**staff, "Idempotency-Key": "k" * 300}
-    assert client.post("/api/v1/sites/nerima/tickets", json={"service": "moving"},
-                       headers=long_key).status_code == 422
+    assert (
+        client.post(
+            "/api/v1/sites/nerima/tickets", json={"service": "moving"}, headers=long_key
+        ).status_code
+        == 422
+    )
     assert ticket_count(client) == 0
 
 
 @pytest.mark.parametrize(
     "headers",
-    [{"Authorization": "Bearer not-a-token"}, {"Authorization": "Basic abc"},
-     {"Authorization": "Bearer "}, {"Cookie": "madoguchi_session=forged"}],
+    [
+        {"Authorization": "Bearer not-a-token"},
+        {"Authorization": "Basic abc"},
+        {"Authorization": "Bearer "},
+        {"Cookie": "madoguchi_session=forged"},
+    ],
 )
 def test_wrong_credentials_are_refused(client: TestClient, headers: dict[str, str]) -> None:
-    response = client.post("/api/v1/sites/nerima/tickets", json={"service": "moving"},
-                           headers=headers)
+    response = client.post(
+        "/api/v1/sites/nerima/tickets", json={"service": "moving"}, headers=headers
+    )
     assert response.status_code == 401
     assert ticket_count(client) == 0
 

@@ -23,15 +23,31 @@ def ticket(
     """A ticket issued `minutes` (default: its id) minutes after 09:00."""
     at = T0 + dt.timedelta(minutes=ticket_id if minutes is None else minutes)
     return Ticket(
-        id=ticket_id, token=f"tok{ticket_id}", site="nerima", service=service, number=ticket_id,
-        display_number=f"A{ticket_id:03d}", business_date=at.date(), channel=Channel.KIOSK,
-        priority=priority, lang="ja", route=route or (service,), route_index=0, status=status,
-        issued_at=at, queued_at=at,
+        id=ticket_id,
+        token=f"tok{ticket_id}",
+        site="nerima",
+        service=service,
+        number=ticket_id,
+        display_number=f"A{ticket_id:03d}",
+        business_date=at.date(),
+        channel=Channel.KIOSK,
+        priority=priority,
+        lang="ja",
+        route=route or (service,),
+        route_index=0,
+        status=status,
+        issued_at=at,
+        queued_at=at,
     )
 
 
 def counter(services: tuple[str, ...], policy: str = "longest_wait") -> Counter:
     return Counter.model_validate(
-        {"id": "c1", "name": Names(ja="1番窓口", en="Counter 1"), "label": "1",
-         "services": services, "policy": policy}
+        {
+            "id": "c1",
+            "name": Names(ja="1番窓口", en="Counter 1"),
+            "label": "1",
+            "services": services,
+            "policy": policy,
+        }
     )

@@ -73,8 +73,12 @@ def test_display_number_pads_to_the_range(example_config: WardConfig) -> None:
 
 def test_longest_wait_takes_priority_first_then_the_oldest_across_services() -> None:
     desk = counter(("moving", "tax"))
-    waiting = [ticket(1, "moving"), ticket(2, "tax", minutes=0.5), ticket(3, "moving",
-               priority=True), ticket(4, "seal", minutes=0)]
+    waiting = [
+        ticket(1, "moving"),
+        ticket(2, "tax", minutes=0.5),
+        ticket(3, "moving", priority=True),
+        ticket(4, "seal", minutes=0),
+    ]
     assert rules.choose_next(desk, waiting) == waiting[2]
     assert rules.choose_next(desk, waiting[:2]) == waiting[1]
 
@@ -89,7 +93,8 @@ def test_strict_order_empties_the_first_service_first() -> None:
 
 waiting_lines = st.lists(
     st.tuples(st.booleans(), st.integers(0, 600), st.sampled_from(["moving", "tax"])),
-    min_size=1, max_size=40,
+    min_size=1,
+    max_size=40,
 )
 
 
@@ -117,7 +122,9 @@ def test_calling_everything_respects_priority_then_issue_order(
 
 
 @given(st.lists(st.integers(0, 120), min_size=2, max_size=30), st.data())
-def test_transfer_keeps_the_place_against_later_arrivals(minutes: list[int], data: st.DataObject) -> None:
+def test_transfer_keeps_the_place_against_later_arrivals(
+    minutes: list[int], data: st.DataObject
+) -> None:
     """A transferred ticket is called before everyone who queued after it in the new service."""
     line = [ticket(i + 1, "tax", minutes=m) for i, m in enumerate(minutes)]
     moved_source = ticket(999, "moving", minutes=data.draw(st.integers(0, 120)))

@@ -18,7 +18,11 @@ def test_call_start_complete_records_each_step() -> None:
     called, event = lifecycle.call(ticket(1), counter="c1", now=NOW, staff="tanaka")
     assert (called.status, called.counter, called.called_at) == (TicketStatus.CALLED, "c1", NOW)
     assert (event.type, event.counter, event.staff, event.ticket_id) == (
-        EventType.CALLED, "c1", "tanaka", 1)
+        EventType.CALLED,
+        "c1",
+        "tanaka",
+        1,
+    )
     serving, event = lifecycle.start(called, now=NOW, staff="tanaka")
     assert serving.status is TicketStatus.SERVING and event.type is EventType.STARTED
     done, event = lifecycle.complete(serving, now=NOW, staff="tanaka")
@@ -69,16 +73,18 @@ def test_requeue_within_the_rejoin_window_keeps_the_old_place() -> None:
     called, _ = lifecycle.call(ticket(5), counter="c1", now=NOW, staff=None)
     missed, _ = lifecycle.no_show(called, now=NOW, staff=None, recalls_required=0)
     back, event = lifecycle.requeue(
-        missed, now=NOW + dt.timedelta(minutes=59), staff="floor", rejoin_minutes=60)
+        missed, now=NOW + dt.timedelta(minutes=59), staff="floor", rejoin_minutes=60
+    )
     assert back.status is TicketStatus.WAITING and back.queued_at == ticket(5).queued_at
     assert event.type is EventType.REQUEUED
     with pytest.raises(InvalidTransition, match="more than 60 minutes"):
-        lifecycle.requeue(missed, now=NOW + dt.timedelta(minutes=61), staff=None,
-                          rejoin_minutes=60)
+        lifecycle.requeue(missed, now=NOW + dt.timedelta(minutes=61), staff=None, rejoin_minutes=60)
 
 
-@pytest.mark.parametrize("status", [TicketStatus.DONE, TicketStatus.CANCELLED,
-                                    TicketStatus.EXPIRED, TicketStatus.NO_SHOW])
+@pytest.mark.parametrize(
+    "status",
+    [TicketStatus.DONE, TicketStatus.CANCELLED, TicketStatus.EXPIRED, TicketStatus.NO_SHOW],
+)
 def test_finished_tickets_refuse_changes(status: TicketStatus) -> None:
     finished = ticket(1, status=status)
     for change in (

@@ -32,8 +32,13 @@ def issue_many(database_url: str, worker: int) -> int:
         for _attempt in range(2 if n % 10 == 0 else 1):
             with sessions() as session:
                 outcome = office.issue_ticket(
-                    session, config=config, site_id="nerima", request=request, now=TUESDAY_10,
-                    idempotency_key=key, issued_by=f"worker-{worker}",
+                    session,
+                    config=config,
+                    site_id="nerima",
+                    request=request,
+                    now=TUESDAY_10,
+                    idempotency_key=key,
+                    issued_by=f"worker-{worker}",
                 )
                 session.commit()
             issued += int(outcome.created)

@@ -21,8 +21,12 @@ def sign_in(client: TestClient, name: str, password: str = PASSWORD) -> int:
     assert csrf is not None
     response = client.post(
         "/login",
-        data={"name": name, "password": password, "csrf_token": csrf.group(1),
-              "next": "/counter/nerima-1"},
+        data={
+            "name": name,
+            "password": password,
+            "csrf_token": csrf.group(1),
+            "next": "/counter/nerima-1",
+        },
         follow_redirects=False,
     )
     return response.status_code
@@ -40,8 +44,9 @@ def test_sign_in_and_use_the_console(client: TestClient) -> None:
     page = client.get("/counter/nerima-1")
     assert page.status_code == 200 and "次の方を呼ぶ" in page.text
     csrf = page_csrf(client, "/counter/nerima-1")
-    opened = client.post("/counter/nerima-1", data={"action": "open", "csrf_token": csrf},
-                         follow_redirects=False)
+    opened = client.post(
+        "/counter/nerima-1", data={"action": "open", "csrf_token": csrf}, follow_redirects=False
+    )
     assert opened.status_code == 303
     assert client.get("/api/v1/counters/nerima-1").json()["state"] == "open"
     english = client.get("/counter/nerima-1?lang=en")
@@ -52,8 +57,9 @@ def test_wrong_password_and_missing_login_csrf(client: TestClient) -> None:
     make_user(client, "tanaka", "staff", PASSWORD, site="nerima")
     assert sign_in(client, "tanaka", "wrong password") == 401
     assert sign_in(client, "nobody") == 401
-    response = client.post("/login", data={"name": "tanaka", "password": PASSWORD,
-                                           "csrf_token": "forged"})
+    response = client.post(
+        "/login", data={"name": "tanaka", "password": PASSWORD, "csrf_token": "forged"}
+    )
     assert response.status_code == 403
     assert SESSION_COOKIE not in client.cookies
 
