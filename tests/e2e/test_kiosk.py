@@ -1,0 +1,164 @@
+"""The kiosk in chromium: a real server, the kiosk's local app and a virtual printer over TCP."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import uvicorn
+
+from kiosk import KioskAgent
+from kiosk.app import create_kiosk_app
+from printers import VirtualPrinter, open_printer
+from tests.e2e.browser import (
+    LiveServer,
+    add_token,
+    assert_accessible,
+    free_port,
+    screenshot,
+)
+
+SIZES = {"portrait": (1080, 1920), "landscape": (1280, 800)}
+
+
+class LocalKiosk:
+    """The kiosk's local app under uvicorn in a thread, as `madoguchi kiosk` runs it."""
+
+    def __init__(self, server: LiveServer, printer: VirtualPrinter) -> None:
+        self.server_url = server.url
+        token = add_token(server.database_url, "kiosk", "nerima")
+        self.client = httpx.Client(base_url=server.url, timeout=3.0,
+                                   headers={"Authorization": f"Bearer {token}"})
+        self.agent = KioskAgent(self.client, open_printer(printer.uri), site="nerima",
+                                device="kiosk-e2e")
+        self.port = free_port()
+        config = uvicorn.Config(create_kiosk_app(self.agent, monitor_s=1.0), host="127.0.0.1",
+                                port=self.port, log_level="warning")
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def __enter__(self) -> LocalKiosk:
+        self.thread.start()
+        deadline = time.monotonic() + 10
+        while not self.server.started:
+            assert time.monotonic() < deadline, "the kiosk app did not start"
+            time.sleep(0.05)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
+        self.client.close()
+
+
+@pytest.fixture
+def printer(tmp_path: Path) -> Iterator[VirtualPrinter]:
+    with VirtualPrinter(tmp_path / "slips", dots=384) as virtual:
+        yield virtual
+
+
+@pytest.fixture
+def kiosk(live_server: LiveServer, printer: VirtualPrinter) -> Iterator[LocalKiosk]:
+    with LocalKiosk(live_server, printer) as local:
+        yield local
+
+
+def zbar(path: Path) -> list[str]:
+    exe = shutil.which("zbarimg")
+    assert exe is not None, "zbarimg is required (Debian package zbar-tools)"
+    done = subprocess.run([exe, "--quiet", "--raw", "-Sdisable", "-Sqrcode.enable", str(path)],
+                          capture_output=True, text=True, timeout=30, check=False)
+    return done.stdout.splitlines()
+
+
+def open_kiosk(page: Any, kiosk: LocalKiosk, lang: str, size: str) -> None:
+    width, height = SIZES[size]
+    page.set_viewport_size({"width": width, "height": height})
+    page.goto(f"{kiosk.url}/?lang={lang}")
+    page.wait_for_selector("#services .k-service")
+
+
+def test_two_taps_give_a_ticket_and_a_printed_slip(
+    kiosk: LocalKiosk, printer: VirtualPrinter, page: Any
+) -> None:
+    open_kiosk(page, kiosk, "ja", "portrait")
+    screenshot(page, "kiosk-start-portrait-ja")
+    assert_accessible(page, "kiosk start (ja)")
+    page.click("#services [data-service=moving]")
+    page.wait_for_selector("#screen-confirm:not([hidden])")
+    assert "待ち" in page.inner_text("#confirm-wait") or "すぐ" in page.inner_text("#confirm-wait")
+    screenshot(page, "kiosk-confirm-portrait-ja")
+    page.click("#confirm-issue")
+    page.wait_for_selector("#screen-ticket:not([hidden])")
+    number = page.inner_text("#ticket-number")
+    assert number.startswith("A")
+    assert page.locator("#ticket-qr svg").count() == 1
+    screenshot(page, "kiosk-ticket-portrait-ja")
+    assert_accessible(page, "kiosk ticket (ja)")
+
+    deadline = time.monotonic() + 10
+    while not printer.pngs or not printer.pngs[0].exists():
+        assert time.monotonic() < deadline, "no slip was printed"
+        time.sleep(0.05)
+    status = httpx.get(f"{kiosk.server_url}/api/v1/sites/nerima/status").json()
+    assert status["services"][0]["waiting"] == 1
+    [payload] = zbar(printer.pngs[0])
+    assert payload.startswith(f"{kiosk.server_url}/t/")
+    assert number in "\n".join(printer.slips[0].text_lines)
+
+
+def test_english_several_procedures_and_priority(kiosk: LocalKiosk, page: Any) -> None:
+    open_kiosk(page, kiosk, "en", "landscape")
+    screenshot(page, "kiosk-start-landscape-en")
+    assert_accessible(page, "kiosk start (en)")
+    page.click("#open-several")
+    page.click("#several-list [data-service=moving]")
+    page.click("#several-list [data-service=nhi]")
+    page.click("#several-list [data-service=child]")
+    assert page.get_attribute("#several-list [data-service=nhi]", "aria-pressed") == "true"
+    screenshot(page, "kiosk-several-landscape-en")
+    page.click("#several-next")
+    assert page.locator("#confirm-route li").count() == 3
+    page.click("#confirm-issue")
+    page.wait_for_selector("#screen-ticket:not([hidden])")
+    assert page.inner_text("#ticket-service").count("→") == 2
+    page.click("#ticket-done")  # a new visitor starts in Japanese
+    page.wait_for_url(f"{kiosk.url}/?lang=ja")
+
+    open_kiosk(page, kiosk, "en", "portrait")
+    page.click("#open-priority")
+    screenshot(page, "kiosk-priority-portrait-en")
+    assert_accessible(page, "kiosk priority (en)")
+    page.click("#priority-continue")
+    page.click("#services [data-service=certificates]")
+    assert page.is_visible("#confirm-priority")
+    page.click("#confirm-issue")
+    page.wait_for_selector("#screen-ticket:not([hidden])")
+    screenshot(page, "kiosk-ticket-portrait-en")
+
+
+def test_paper_out_keeps_the_ticket_on_screen(
+    kiosk: LocalKiosk, printer: VirtualPrinter, page: Any
+) -> None:
+    printer.state = "paper_out"
+    open_kiosk(page, kiosk, "ja", "landscape")
+    page.click("#services [data-service=certificates]")
+    page.click("#confirm-issue")
+    page.wait_for_selector("#ticket-alert:not([hidden])")
+    screenshot(page, "kiosk-print-failed-landscape-ja")
+    assert_accessible(page, "kiosk print failed (ja)")
+    printer.state = "ok"  # paper refilled: the agent's monitor reprints and the page says so
+    page.wait_for_selector("#ticket-alert", state="hidden", timeout=15000)
+    assert "印刷しました" in page.inner_text("#ticket-message")
+    assert len(printer.slips) == 1

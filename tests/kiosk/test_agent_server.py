@@ -1,0 +1,127 @@
+"""The print agent against the real server app (TestClient) and a virtual printer over TCP."""
+
+from __future__ import annotations
+
+import socket
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from kiosk import KioskAgent
+from kiosk.app import create_kiosk_app
+from kiosk.page import catalog
+from printers import VirtualPrinter, open_printer
+from tests.helpers import make_token
+
+
+@pytest.fixture
+def printer(tmp_path: Path) -> Iterator[VirtualPrinter]:
+    with VirtualPrinter(tmp_path / "slips", dots=384) as virtual:
+        yield virtual
+
+
+def kiosk_for(client: TestClient, uri: str) -> tuple[KioskAgent, TestClient]:
+    client.headers.update(make_token(client, "kiosk", "nerima"))
+    agent = KioskAgent(client, open_printer(uri), site="nerima", device="kiosk-lobby-1")
+    return agent, TestClient(create_kiosk_app(agent, monitor_s=0))
+
+
+def devices(client: TestClient) -> dict[str, dict[str, Any]]:
+    floor = make_token(client, "floor", "nerima")
+    listed = client.get("/api/v1/sites/nerima/devices", headers=floor).json()["devices"]
+    return {d["device"]: d for d in listed}
+
+
+def test_a_tap_issues_once_and_prints_site_service_number_and_qr(
+    client: TestClient, printer: VirtualPrinter
+) -> None:
+    _, local = kiosk_for(client, printer.uri)
+    with local:
+        answer = local.post("/issue", json={"service": "moving", "key": "tap-0000001"})
+        again = local.post("/issue", json={"service": "moving", "key": "tap-0000001"})
+    assert answer.status_code == 201, answer.text
+    body = answer.json()
+    assert body["printed"] is True
+    assert again.json()["ticket"]["id"] == body["ticket"]["id"]  # the retried tap: same ticket
+    ticket = client.get(body["ticket"]["status_url"].split("/t/")[0] + "/api/v1/tickets/"
+                        + body["ticket"]["status_url"].rsplit("/", 1)[1]).json()
+    assert ticket["status"] == "waiting"
+    slip = printer.slips[0]
+    text = "\n".join(slip.text_lines)
+    assert "練馬区民事務所" in text
+    assert "住民異動" in text
+    assert ticket["display_number"] in text
+    assert slip.qr_payloads == [ticket["status_url"]]
+    assert len(printer.slips) == 2  # the repeated tap prints its slip again, never a new ticket
+
+
+def test_paper_out_keeps_the_ticket_and_tells_staff(
+    client: TestClient, printer: VirtualPrinter
+) -> None:
+    printer.state = "paper_out"
+    agent, local = kiosk_for(client, printer.uri)
+    with local:
+        body = local.post("/issue", json={"service": "certificates", "key": "tap-0000002",
+                                          "lang": "en"}).json()
+    assert body["printed"] is False and body["printer_state"] == "paper_out"
+    assert body["message"] == catalog().gettext("en", "kiosk.ticket.print_failed")
+    token = body["ticket"]["status_url"].rsplit("/", 1)[1]
+    assert client.get(f"/api/v1/tickets/{token}").json()["status"] == "waiting"
+    assert devices(client)["kiosk-lobby-1-printer"]["state"] == "paper_out"
+    assert printer.slips == []
+
+    printer.state = "ok"
+    agent.check_printer()
+    assert [s.qr_payloads for s in printer.slips] == [[body["ticket"]["status_url"]]]
+    assert devices(client)["kiosk-lobby-1-printer"]["state"] == "ok"
+
+
+def closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def test_an_unreachable_printer_costs_bounded_time_and_no_ticket(client: TestClient) -> None:
+    _, local = kiosk_for(client, f"tcp://127.0.0.1:{closed_port()}?connect_timeout=1")
+    started = time.monotonic()
+    with local:
+        body = local.post("/issue", json={"service": "seal", "key": "tap-0000003"}).json()
+    assert time.monotonic() - started < 5
+    assert body["printed"] is False and body["printer_state"] == "offline"
+    token = body["ticket"]["status_url"].rsplit("/", 1)[1]
+    assert client.get(f"/api/v1/tickets/{token}").json()["status"] == "waiting"
+    assert devices(client)["kiosk-lobby-1-printer"]["state"] == "offline"
+
+
+def test_a_silent_printer_prints_unverified_within_bounded_time(
+    client: TestClient, printer: VirtualPrinter
+) -> None:
+    printer.state = "silent"
+    _, local = kiosk_for(client, f"{printer.uri}?status_timeout=0.3")
+    started = time.monotonic()
+    with local:
+        body = local.post("/issue", json={"service": "seal", "key": "tap-0000004"}).json()
+    assert time.monotonic() - started < 3
+    assert body["printed"] is True and body["printer_state"] == "unknown"
+    reported = devices(client)["kiosk-lobby-1-printer"]
+    assert reported["state"] == "unknown" and "not verified" in reported["detail"]
+
+
+def test_a_closed_office_is_shown_with_its_next_opening(
+    client: TestClient, printer: VirtualPrinter, clock: Any
+) -> None:
+    clock.advance(hours=8)  # 18:00, after closing
+    _, local = kiosk_for(client, printer.uri)
+    with local:
+        status = local.get("/status").json()
+        answer = local.post("/issue", json={"service": "moving", "key": "tap-0000005"})
+    assert status["status"]["accepting"] is False
+    assert answer.status_code == 409
+    assert answer.json()["reason"] == "after_cutoff"
+    assert answer.json()["next_opening"].startswith("2026-12-02T08:30")
+    assert printer.slips == []
