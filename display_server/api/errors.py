@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 
 from display_server.api.tickets import TooManyRemoteTickets
 from display_server.core.errors import InvalidTransition, IssueRefused, NotFound, NothingWaiting
@@ -26,9 +26,21 @@ def status_for(exc: MadoguchiError) -> int:
     return next((status for kind, status in STATUS_OF if isinstance(exc, kind)), 400)
 
 
-async def _domain_error(request: Request, exc: Exception) -> JSONResponse:
+def wants_html(request: Request) -> bool:
+    """A person's browser opening a page, rather than a program calling the API."""
+    path = request.url.path
+    return not path.startswith(("/api/", "/ws/")) and "text/html" in request.headers.get(
+        "accept", ""
+    )
+
+
+async def _domain_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, MadoguchiError)
     status = status_for(exc)
+    if wants_html(request):
+        from display_server.web.pages import error_page
+
+        return error_page(request, status)
     body: dict[str, object] = {"detail": str(exc)}
     if isinstance(exc, IssueRefused):
         body["reason"] = exc.reason

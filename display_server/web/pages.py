@@ -21,6 +21,7 @@ from display_server.api.deps import (
     RuntimeDep,
     SessionDep,
     TranslatorDep,
+    get_lang,
 )
 from display_server.api.errors import status_for
 from display_server.core.errors import NothingWaiting
@@ -75,6 +76,20 @@ def render(
     if lang in SUPPORTED_LANGUAGES:
         response.set_cookie(LANG_COOKIE, lang, max_age=365 * 86400, samesite="lax")
     return response
+
+
+def error_page(request: Request, status: int) -> HTMLResponse:
+    """A page that tells a person, in their language, why they cannot go on."""
+    runtime = request.app.state.runtime
+    lang = get_lang(request)
+    translate = runtime.catalog.for_language(lang)
+    key = {401: "error.401", 403: "error.403", 404: "error.404"}.get(status, "error.other")
+    return render(
+        request,
+        "error.html",
+        {"_": translate, "lang": lang, "status": status, "message": translate(key)},
+        status_code=status,
+    )
 
 
 def _safe_next(target: str | None) -> str:

@@ -116,3 +116,14 @@ def test_console_form_reports_refusals_in_the_page(client: TestClient) -> None:
     ticket = issue(client, kiosk)
     client.post("/counter/nerima-1", data={"action": "call-next", "csrf_token": csrf})
     assert ticket["display_number"] in client.get("/counter/nerima-1").text
+
+
+def test_pages_explain_refusals_in_html(client: TestClient) -> None:
+    make_user(client, "suzuki", "staff", PASSWORD, site="shakujii")
+    sign_in(client, "suzuki")
+    page = client.get("/counter/nerima-1", headers={"Accept": "text/html"})
+    assert page.status_code == 403 and "権限がありません" in page.text
+    missing = client.get("/counter/nowhere-9?lang=en", headers={"Accept": "text/html"})
+    assert missing.status_code == 404 and "Page not found" in missing.text
+    api = client.get("/api/v1/counters/nerima-1", headers={"Accept": "text/html"})
+    assert api.status_code == 403 and api.json()["detail"]
