@@ -1,0 +1,98 @@
+"""Public pages rendered by the server: overview, site, display, phone ticket page, cancel."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+from babel.messages.pofile import read_po
+from fastapi.testclient import TestClient
+
+from tests.helpers import counter_action, issue, make_token
+
+LOCALES = Path(__file__).parents[3] / "display_server" / "locales"
+
+
+def test_live_catalogue_is_complete_in_japanese_and_english() -> None:
+    keys = {}
+    for lang in ("ja", "en"):
+        with (LOCALES / lang / "LC_MESSAGES" / "live.po").open("rb") as handle:
+            keys[lang] = {str(m.id) for m in read_po(handle) if m.id and m.string}
+    assert keys["ja"] == keys["en"]
+    assert "display.voice_call" in keys["ja"]
+
+
+def test_overview_lists_every_site_with_crowding_in_words(client: TestClient) -> None:
+    issue(client, make_token(client, "kiosk", "nerima"))
+    page = client.get("/", headers={"Accept-Language": "en"}).text
+    assert "Waiting at the counters" in page
+    assert 'href="/sites/nerima"' in page
+    assert page.count('class="level level-') >= 7
+    assert re.search(r"level-closed\" data-level>Counters closed", page)
+    assert "/static/live.js" in page
+
+
+def test_site_page_has_counters_calls_and_the_forecast_slot(client: TestClient) -> None:
+    kiosk, staff = make_token(client, "kiosk", "nerima"), make_token(client, "staff", "nerima")
+    ticket = issue(client, kiosk)
+    counter_action(client, staff, "nerima-1", "open")
+    counter_action(client, staff, "nerima-1", "call-next")
+    page = client.get("/sites/nerima").text
+    assert "練馬区民事務所" in page
+    assert ticket["display_number"] in page
+    assert "1番窓口" in page
+    assert client.get("/sites/atlantis").status_code == 404
+
+
+def test_display_is_bilingual_and_carries_the_voice_texts(client: TestClient) -> None:
+    page = client.get("/display/nerima").text
+    assert "ただいまお呼びしている番号" in page and "Now calling" in page
+    found = re.search(r'<script type="application/json" id="display-text">(.*?)</script>', page)
+    assert found is not None
+    voice = json.loads(found.group(1))["voice"]["display.voice_call"]
+    assert "番窓口へお越しください" in voice["ja"] and "please come to counter" in voice["en"]
+    assert "/static/chime.wav" in page
+    assert 'aria-live="assertive"' in page
+
+
+def test_ticket_page_works_without_javascript(client: TestClient) -> None:
+    ticket = issue(client, make_token(client, "kiosk", "nerima"))
+    page = client.get(f"/t/{ticket['token']}").text
+    assert ticket["display_number"] in page
+    assert '<noscript><meta http-equiv="refresh" content="30"></noscript>' in page
+    assert "あなたの前の人数" in page and "aria-live" in page
+    english = client.get(f"/t/{ticket['token']}?lang=en").text
+    assert "People ahead of you" in english and "Cancel this ticket" in english
+
+
+def test_ticket_page_says_when_the_turn_is_near_and_when_called(client: TestClient) -> None:
+    kiosk, staff = make_token(client, "kiosk", "nerima"), make_token(client, "staff", "nerima")
+    ticket = issue(client, kiosk)
+    assert "まもなく順番です" in client.get(f"/t/{ticket['token']}").text
+    counter_action(client, staff, "nerima-1", "open")
+    counter_action(client, staff, "nerima-1", "call-next")
+    page = client.get(f"/t/{ticket['token']}").text
+    assert "status-called" in page and "1番窓口へお越しください" in page
+
+
+def test_cancel_asks_first_then_cancels_with_a_plain_form(client: TestClient) -> None:
+    ticket = issue(client, make_token(client, "kiosk", "nerima"))
+    confirm = client.get(f"/t/{ticket['token']}/cancel").text
+    assert f'action="/t/{ticket["token"]}/cancel"' in confirm and "取り消しますか" in confirm
+    assert client.get(f"/api/v1/tickets/{ticket['token']}").json()["status"] == "waiting"
+    done = client.post(f"/t/{ticket['token']}/cancel", follow_redirects=False)
+    assert done.status_code == 303 and done.headers["location"] == f"/t/{ticket['token']}"
+    assert client.get(f"/api/v1/tickets/{ticket['token']}").json()["status"] == "cancelled"
+    page = client.get(f"/t/{ticket['token']}").text
+    assert "受付は終わりました" in page and "data-cancel" not in page
+    again = client.post(f"/t/{ticket['token']}/cancel")
+    assert again.status_code == 200 and "もう取り消せません" in again.text
+
+
+@pytest.mark.parametrize("path", ["/t/unknown", "/t/unknown/cancel"])
+def test_unknown_ticket_pages_are_404_pages(client: TestClient, path: str) -> None:
+    response = client.get(path)
+    assert response.status_code == 404
+    assert "見つかりません" in response.text
