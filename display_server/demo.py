@@ -19,6 +19,7 @@ from display_server.core import rules
 from display_server.core.counters import CounterStatus
 from display_server.core.errors import DomainError
 from display_server.core.tickets import Channel, TicketStatus
+from display_server.demo_history import prepare_history
 from display_server.live import publish_outcome
 from display_server.runtime import Runtime, transact
 from display_server.security import Role, hash_password, new_device_token
@@ -81,6 +82,8 @@ def prepare_demo(settings: Settings, *, host: str, port: int) -> None:
             now=real_now,
         )
         session.commit()
+    print("writing the simulated history and fitting the forecast …", flush=True)
+    history = prepare_history(settings.database_url, config, now=start or real_now)
     base = f"http://{host}:{port}"
     first_counter = site.counters[0].id
     lines = [
@@ -90,6 +93,8 @@ def prepare_demo(settings: Settings, *, host: str, port: int) -> None:
         f"  counter console   {base}/counter/{first_counter}",
         f"  staff sign-in     {DEMO_USER} / {DEMO_PASSWORD}",
         f"  kiosk             {base}/kiosk/{site.id}",
+        f"  forecast calendar {base}/sites/{site.id}#forecast"
+        + (f"   ({history} SIMULATED past tickets written)" if history else ""),
         f"  API docs          {base}/docs",
         f"  kiosk token for {site.id}: {kiosk_token}",
     ]

@@ -24,13 +24,13 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from display_server.config import Site, WardConfig
-from display_server.core.estimate import WaitEstimate, estimate_all
+from display_server.core.estimate import WaitEstimate, estimate_all, estimate_ticket
 from display_server.core.tickets import Event, EventType, Ticket, TicketStatus
-from display_server.office import Outcome, queue_state
+from display_server.office import Outcome
 from display_server.runtime import Runtime
 from display_server.store import events as event_store
 from display_server.store import tickets as ticket_store
-from display_server.views import site_status, ticket_estimate, ticket_view
+from display_server.views import site_status, ticket_view
 
 #: Events a reconnecting client may catch up on from the log; further behind, it gets a snapshot.
 REPLAY_LIMIT = 50
@@ -84,7 +84,9 @@ def ticket_message(
 def load_snapshot(runtime: Runtime, site: Site) -> dict[str, Any]:
     """A fresh snapshot from the database (worker thread)."""
     with runtime.sessions() as session:
-        status = site_status(session, config=runtime.config, site=site, now=runtime.now())
+        now = runtime.now()
+        state = runtime.queue_state(session, site, now)
+        status = site_status(session, config=runtime.config, site=site, now=now, state=state)
     return snapshot_message(status)
 
 
@@ -96,7 +98,10 @@ def load_ticket(runtime: Runtime, token: str) -> dict[str, Any] | None:
         ticket = ticket_store.by_token(session, token=token)
         if ticket is None:
             return None
-        estimate = ticket_estimate(session, config=runtime.config, ticket=ticket, now=runtime.now())
+        site = runtime.config.site(ticket.site)
+        assert site is not None
+        now = runtime.now()
+        estimate = estimate_ticket(runtime.queue_state(session, site, now), ticket, now=now)
         seq = event_store.current_seq(session, site=ticket.site)
     return ticket_message(runtime.config, ticket, estimate, seq=seq, at=runtime.now())
 
@@ -117,8 +122,15 @@ def load_missed(runtime: Runtime, site: Site, since: int) -> list[dict[str, Any]
             change_message(
                 site,
                 row.seq,
-                Event(type=EventType(row.type), site=row.site, at=row.at, ticket_id=row.ticket_id,
-                      counter=row.counter, service=row.service, data=row.data or {}),
+                Event(
+                    type=EventType(row.type),
+                    site=row.site,
+                    at=row.at,
+                    ticket_id=row.ticket_id,
+                    counter=row.counter,
+                    service=row.service,
+                    data=row.data or {},
+                ),
                 display_number=numbers.get(row.ticket_id) if row.ticket_id else None,
             )
             for row in rows
@@ -132,7 +144,7 @@ def _outcome_messages(
     site = config.site(outcome.site)
     assert site is not None
     now = runtime.now()
-    state = queue_state(session, config=config, site=site, now=now)
+    state = runtime.queue_state(session, site, now)
     status = site_status(session, config=config, site=site, now=now, state=state)
     messages: list[tuple[str, dict[str, Any]]] = []
     acted = outcome.ticket

@@ -23,7 +23,8 @@ from display_server.core import rules
 from display_server.core import tickets as lifecycle
 from display_server.core.counters import CounterState, CounterStatus
 from display_server.core.errors import InvalidTransition, NotFound, NothingWaiting
-from display_server.core.estimate import CounterView, QueueState
+from display_server.core.estimate import CounterView, QueueState, WaitEstimate
+from display_server.core.estimate_model import QueueHistory
 from display_server.core.tickets import Channel, Event, Ticket, TicketStatus
 from display_server.store import counters as counter_store
 from display_server.store import events as event_store
@@ -62,6 +63,8 @@ class Outcome:
     ticket: Ticket | None = None
     events: Sequence[tuple[int, Event]] = field(default_factory=tuple)
     created: bool = True
+    #: The wait estimate a new ticket was issued with.
+    estimate: WaitEstimate | None = None
 
 
 def find_site(config: WardConfig, site_id: str) -> Site:
@@ -106,6 +109,7 @@ def issue_ticket(
     idempotency_key: str | None,
     issued_by: str | None,
     new_token: Callable[[], str] = lambda: secrets.token_urlsafe(24),
+    estimate: Callable[[Ticket], WaitEstimate] | None = None,
 ) -> Outcome:
     """Issue a numbered ticket, or return the one issued before under the same key.
 
@@ -114,6 +118,9 @@ def issue_ticket(
     so kiosks of one site issue in parallel with calls at its counters. Two requests racing
     with the same new key both get past the check; the second fails on the unique key and the
     caller retries it, which then finds the first.
+
+    `estimate` gives the new ticket's wait estimate; its position score is logged with the
+    `issued` event, so that every process can later calibrate estimates on realised waits.
     """
     site = find_site(config, site_id)
     route = request.route or (request.service,)
@@ -170,6 +177,8 @@ def issue_ticket(
         request_hash=fingerprint,
         issued_by=issued_by,
     )
+    estimated = estimate(ticket) if estimate is not None else None
+    score = estimated.score if estimated is not None else None
     issued = Event(
         type=lifecycle.EventType.ISSUED,
         site=site.id,
@@ -182,9 +191,10 @@ def issue_ticket(
             "priority": request.priority,
             "route": list(route),
             "number": ticket.display_number,
+            **({"score": round(score, 3)} if score is not None else {}),
         },
     )
-    return Outcome(site=site.id, ticket=ticket, events=_log(session, [issued]))
+    return Outcome(site=site.id, ticket=ticket, events=_log(session, [issued]), estimate=estimated)
 
 
 def _counter_state(session: Session, counter: Counter) -> CounterState:
@@ -342,9 +352,18 @@ def expire_after_closing(
 
 
 def queue_state(
-    session: Session, *, config: WardConfig, site: Site, now: dt.datetime
+    session: Session,
+    *,
+    config: WardConfig,
+    site: Site,
+    now: dt.datetime,
+    history: QueueHistory | None = None,
 ) -> QueueState:
-    """What the estimator needs to know about the site now."""
+    """What the estimator needs to know about the site now.
+
+    With the site's `history` (history.py) the estimator uses realised waits and service times;
+    without it, only the recent durations read here.
+    """
     today = rules.business_date(config, now)
     open_now = [
         t for t in ticket_store.open_tickets(session, site=site.id) if t.business_date == today
@@ -362,8 +381,13 @@ def queue_state(
     return QueueState(
         waiting=[t for t in open_now if t.status is TicketStatus.WAITING],
         counters=views,
-        service_minutes=event_store.recent_service_minutes(
-            session, site=site.id, since=now - SERVICE_HISTORY
+        service_minutes=(
+            {}
+            if history is not None
+            else event_store.recent_service_minutes(
+                session, site=site.id, since=now - SERVICE_HISTORY
+            )
         ),
         default_minutes={s.id: s.default_service_minutes for s in site.services},
+        history=history,
     )

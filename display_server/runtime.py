@@ -14,7 +14,10 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 
-from display_server.config import WardConfig, load_config
+from display_server import office
+from display_server.config import Site, WardConfig, load_config
+from display_server.core.estimate import QueueState
+from display_server.history import SiteHistories
 from display_server.hub import create_hub
 from display_server.i18n import Catalog, load_catalog
 from display_server.metrics import Metrics
@@ -40,6 +43,7 @@ class Runtime:
     signer: SessionSigner
     catalog: Catalog
     metrics: Metrics
+    histories: SiteHistories
 
     @classmethod
     def build(cls, settings: Settings, *, clock: Clock | None = None) -> Runtime:
@@ -64,10 +68,16 @@ class Runtime:
             signer=SessionSigner(secret, settings.session_max_age_s),
             catalog=load_catalog(LOCALES),
             metrics=Metrics(),
+            histories=SiteHistories(),
         )
 
     def now(self) -> dt.datetime:
         return self.clock.now()
+
+    def queue_state(self, session: Session, site: Site, now: dt.datetime) -> QueueState:
+        """The site's queue with its history caught up: what every estimate should start from."""
+        history = self.histories.get(self.sessions, site=site.id, now=now)
+        return office.queue_state(session, config=self.config, site=site, now=now, history=history)
 
 
 async def transact(runtime: Runtime, work: Callable[[Session], T]) -> T:

@@ -9,8 +9,8 @@ from sqlalchemy.orm import Session
 
 from display_server.config import Site, WardConfig
 from display_server.core import rules
-from display_server.core.estimate import QueueState, WaitEstimate, estimate_new, estimate_ticket
-from display_server.core.tickets import Ticket, TicketStatus
+from display_server.core.estimate import QueueState, WaitEstimate, estimate_new
+from display_server.core.tickets import Ticket
 from display_server.office import queue_state
 from display_server.store import events as event_store
 from display_server.store import tickets as ticket_store
@@ -70,16 +70,6 @@ def ticket_view(
         "est_wait_max": estimate.minutes_max,
         "status_url": status_url,
     }
-
-
-def ticket_estimate(
-    session: Session, *, config: WardConfig, ticket: Ticket, now: dt.datetime
-) -> WaitEstimate:
-    site = config.site(ticket.site)
-    assert site is not None
-    if ticket.status is not TicketStatus.WAITING:
-        return WaitEstimate(ahead=0, minutes_min=0, minutes_max=0)
-    return estimate_ticket(queue_state(session, config=config, site=site, now=now), ticket, now=now)
 
 
 def site_status(

@@ -7,7 +7,6 @@ from sqlalchemy import text
 
 from display_server.api.deps import ConfigDep, RuntimeDep, SessionDep
 from display_server.core.tickets import TicketStatus
-from display_server.office import queue_state
 
 router = APIRouter(tags=["operations"])
 
@@ -31,7 +30,7 @@ def metrics(session: SessionDep, runtime: RuntimeDep, config: ConfigDep) -> Resp
     """Prometheus text format; waiting counts are read fresh at each scrape."""
     now = runtime.now()
     for site in config.sites:
-        state = queue_state(session, config=config, site=site, now=now)
+        state = runtime.queue_state(session, site, now)
         for service in site.services:
             waiting = sum(
                 1

@@ -21,7 +21,14 @@ def list_sites(
     now = runtime.now()
     sites = []
     for site in config.sites:
-        status = site_status(session, config=config, site=site, now=now, lang=lang)
+        status = site_status(
+            session,
+            config=config,
+            site=site,
+            now=now,
+            lang=lang,
+            state=runtime.queue_state(session, site, now),
+        )
         sites.append(
             {
                 "id": site.id,
@@ -41,4 +48,6 @@ def get_site_status(
 ) -> dict[str, Any]:
     """Waiting and estimated wait per service, counters, and the numbers being called."""
     found = office.find_site(config, site)
-    return site_status(session, config=config, site=found, now=runtime.now(), lang=lang)
+    now = runtime.now()
+    state = runtime.queue_state(session, found, now)
+    return site_status(session, config=config, site=found, now=now, lang=lang, state=state)

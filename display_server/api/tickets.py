@@ -14,7 +14,7 @@ from display_server import office
 from display_server.api.deps import ConfigDep, PrincipalDep, RuntimeDep, SessionDep
 from display_server.core import rules
 from display_server.core.errors import InvalidTransition, NotFound
-from display_server.core.estimate import estimate_ticket
+from display_server.core.estimate import WaitEstimate, estimate_ticket
 from display_server.core.tickets import Channel, Ticket
 from display_server.errors import MadoguchiError
 from display_server.i18n import SUPPORTED_LANGUAGES
@@ -131,9 +131,10 @@ async def issue_ticket(
             now=now,
             idempotency_key=idempotency_key,
             issued_by=who,
+            estimate=lambda ticket: _estimate(session, runtime, ticket),
         )
         assert outcome.ticket is not None
-        return outcome, _describe(session, runtime, request, outcome.ticket)
+        return outcome, _describe(session, runtime, request, outcome.ticket, outcome.estimate)
 
     try:
         outcome, view = await transact(runtime, work)
@@ -150,17 +151,24 @@ async def issue_ticket(
     return view
 
 
-def _describe(
-    session: Session, runtime: Runtime, request: Request, ticket: Ticket
-) -> dict[str, Any]:
+def _estimate(session: Session, runtime: Runtime, ticket: Ticket) -> WaitEstimate:
     site = runtime.config.site(ticket.site)
     assert site is not None
     now = runtime.now()
-    state = office.queue_state(session, config=runtime.config, site=site, now=now)
+    return estimate_ticket(runtime.queue_state(session, site, now), ticket, now=now)
+
+
+def _describe(
+    session: Session,
+    runtime: Runtime,
+    request: Request,
+    ticket: Ticket,
+    estimate: WaitEstimate | None = None,
+) -> dict[str, Any]:
     return ticket_view(
         runtime.config,
         ticket,
-        estimate_ticket(state, ticket, now=now),
+        estimate or _estimate(session, runtime, ticket),
         status_url=status_url(runtime, request, ticket.token),
         lang=ticket.lang,
     )

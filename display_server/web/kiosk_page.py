@@ -44,7 +44,11 @@ def _kiosk_principal(session: SessionDep, secret: str | None, site: str) -> Prin
 
 @router.get("/kiosk/{site}", response_class=HTMLResponse)
 def kiosk_page_view(
-    site: str, request: Request, session: SessionDep, runtime: RuntimeDep, lang: LangDep,
+    site: str,
+    request: Request,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    lang: LangDep,
     token: Annotated[str | None, Query(max_length=100)] = None,
 ) -> Response:
     """The touch page; `?token=` enrols the tablet (sets the cookie) and reloads without it."""
@@ -53,20 +57,28 @@ def kiosk_page_view(
         if _kiosk_principal(session, token, site) is None:
             return _not_authorised(lang)
         response = RedirectResponse(f"/kiosk/{site}?lang={lang}", status_code=303)
-        response.set_cookie(KIOSK_COOKIE, token, httponly=True, samesite="strict",
-                            secure=runtime.settings.secure_cookies, path=f"/kiosk/{site}",
-                            max_age=400 * 86400)
+        response.set_cookie(
+            KIOSK_COOKIE,
+            token,
+            httponly=True,
+            samesite="strict",
+            secure=runtime.settings.secure_cookies,
+            path=f"/kiosk/{site}",
+            max_age=400 * 86400,
+        )
         return response
     if _kiosk_principal(session, request.cookies.get(KIOSK_COOKIE), site) is None:
         return _not_authorised(lang)
-    return HTMLResponse(kiosk_page.render_page(lang=lang, api=f"/kiosk/{site}",
-                                               static=STATIC_PATH))
+    return HTMLResponse(kiosk_page.render_page(lang=lang, api=f"/kiosk/{site}", static=STATIC_PATH))
 
 
 def _not_authorised(lang: str) -> HTMLResponse:
     text = kiosk_page.catalog().gettext(lang, "kiosk.not_authorised")
-    return HTMLResponse(f'<!doctype html><html lang="{lang}"><title>{text}</title>'
-                        f"<main><h1>{text}</h1></main></html>", status_code=401)
+    return HTMLResponse(
+        f'<!doctype html><html lang="{lang}"><title>{text}</title>'
+        f"<main><h1>{text}</h1></main></html>",
+        status_code=401,
+    )
 
 
 @router.get("/kiosk/{site}/status")
@@ -75,13 +87,21 @@ def kiosk_status(
 ) -> dict[str, Any]:
     """The same answer as the kiosk agent's `/status`, without a printer."""
     found = office.find_site(runtime.config, site)
-    status = site_status(session, config=runtime.config, site=found, now=runtime.now(), lang=lang)
+    now = runtime.now()
+    state = runtime.queue_state(session, found, now)
+    status = site_status(
+        session, config=runtime.config, site=found, now=now, lang=lang, state=state
+    )
     return {"ok": True, "status": status, "printer": None, "pending": [], "reprinted": []}
 
 
 @router.post("/kiosk/{site}/issue")
 async def kiosk_issue(
-    site: str, body: dict[str, Any], request: Request, session: SessionDep, runtime: RuntimeDep,
+    site: str,
+    body: dict[str, Any],
+    request: Request,
+    session: SessionDep,
+    runtime: RuntimeDep,
 ) -> JSONResponse:
     """Issue through the tickets API's own handler, as the enrolled kiosk; no slip."""
     lang = negotiate(str(body.get("lang") or "ja"))
@@ -95,7 +115,12 @@ async def kiosk_issue(
         )
         key = str(body.get("key") or "")
         ticket = await ticket_api.issue_ticket(
-            site, issue, request, Response(), runtime, principal,
+            site,
+            issue,
+            request,
+            Response(),
+            runtime,
+            principal,
             idempotency_key=key if 8 <= len(key) <= 200 and key.isascii() else None,
         )
     except IssueRefused as exc:

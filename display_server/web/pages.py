@@ -188,7 +188,9 @@ def _counter_page(
     site, counter = office.find_counter(config, counter_id)
     with runtime.sessions() as session:
         view = counter_view(session, runtime, request, counter_id)
-        status = site_status(session, config=config, site=site, now=runtime.now(), lang=lang)
+        now = runtime.now()
+        state = runtime.queue_state(session, site, now)
+        status = site_status(session, config=config, site=site, now=now, lang=lang, state=state)
     return render(
         request,
         "counter.html",

@@ -33,10 +33,22 @@ CANCELLABLE = {TicketStatus.WAITING.value, TicketStatus.CALLED.value}
 REFRESH_S = 30
 #: Strings the scripts need, looked up from the catalogue in the page's language.
 SCRIPT_TEXT = (
-    "public.updated", "public.offline", "status.people", "status.minutes_range",
-    "status.no_counter_open", "ticket.ahead", "ticket.near", "ticket.called",
-    "ticket.notify_title", "ticket.finished", "counter.no_ticket", "public.counter_label",
-    "public.none_called", "status.service", "counter.ticket_status", "counter.recalls",
+    "public.updated",
+    "public.offline",
+    "status.people",
+    "status.minutes_range",
+    "status.no_counter_open",
+    "ticket.ahead",
+    "ticket.near",
+    "ticket.called",
+    "ticket.notify_title",
+    "ticket.finished",
+    "counter.no_ticket",
+    "public.counter_label",
+    "public.none_called",
+    "status.service",
+    "counter.ticket_status",
+    "counter.recalls",
     *(f"level.{level}" for level in ("quiet", "moderate", "busy", "very_busy", "closed")),
     *(f"ticket.status.{s.value}" for s in TicketStatus),
     *(f"counter.state.{s}" for s in ("open", "paused", "closed")),
@@ -49,70 +61,137 @@ def script_text(_: Translator) -> dict[str, str]:
 
 @router.get("/")
 def index(
-    request: Request, session: SessionDep, runtime: RuntimeDep, config: ConfigDep,
-    _: TranslatorDep, lang: LangDep,
+    request: Request,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    config: ConfigDep,
+    _: TranslatorDep,
+    lang: LangDep,
 ) -> HTMLResponse:
     """Every site's waiting and crowding, live."""
     now = runtime.now()
     statuses = [
-        site_status(session, config=config, site=s, now=now, lang=lang) for s in config.sites
+        site_status(
+            session,
+            config=config,
+            site=s,
+            now=now,
+            lang=lang,
+            state=runtime.queue_state(session, s, now),
+        )
+        for s in config.sites
     ]
-    return render(request, "index.html", {
-        "_": _, "lang": lang, "statuses": statuses, "config": config, "text": script_text(_),
-    })
+    return render(
+        request,
+        "index.html",
+        {
+            "_": _,
+            "lang": lang,
+            "statuses": statuses,
+            "config": config,
+            "text": script_text(_),
+        },
+    )
 
 
 @router.get("/sites/{site}")
 def site_page(
-    site: str, request: Request, session: SessionDep, runtime: RuntimeDep, config: ConfigDep,
-    _: TranslatorDep, lang: LangDep,
+    site: str,
+    request: Request,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    config: ConfigDep,
+    _: TranslatorDep,
+    lang: LangDep,
 ) -> HTMLResponse:
     """One site: waiting per service, counters, numbers called (and later its forecast)."""
     found = office.find_site(config, site)
-    status = site_status(session, config=config, site=found, now=runtime.now(), lang=lang)
-    return render(request, "site.html", {
-        "_": _, "lang": lang, "site": found, "status": status, "text": script_text(_),
-    })
+    now = runtime.now()
+    state = runtime.queue_state(session, found, now)
+    status = site_status(session, config=config, site=found, now=now, lang=lang, state=state)
+    return render(
+        request,
+        "site.html",
+        {
+            "_": _,
+            "lang": lang,
+            "site": found,
+            "status": status,
+            "text": script_text(_),
+        },
+    )
 
 
 @router.get("/display/{site}")
 def display_page(
-    site: str, request: Request, session: SessionDep, runtime: RuntimeDep, config: ConfigDep,
+    site: str,
+    request: Request,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    config: ConfigDep,
     lang: LangDep,
 ) -> HTMLResponse:
     """The lobby screen: always bilingual, so it is rendered in Japanese and English at once."""
     found = office.find_site(config, site)
-    status = site_status(session, config=config, site=found, now=runtime.now(), lang="ja")
+    now = runtime.now()
+    state = runtime.queue_state(session, found, now)
+    status = site_status(session, config=config, site=found, now=now, lang="ja", state=state)
     ja, en = runtime.catalog.for_language("ja"), runtime.catalog.for_language("en")
     voice = {
         key: {"ja": ja(key), "en": en(key)}
         for key in ("display.voice_call", "display.voice_recall")
     }
-    return render(request, "display.html", {
-        "_": ja, "ja": ja, "en": en, "lang": "ja", "site": found, "status": status,
-        "voice": voice,
-    })
+    return render(
+        request,
+        "display.html",
+        {
+            "_": ja,
+            "ja": ja,
+            "en": en,
+            "lang": "ja",
+            "site": found,
+            "status": status,
+            "voice": voice,
+        },
+    )
 
 
 def _ticket_page(
-    request: Request, runtime: Any, token: str, _: Translator, lang: str, *, confirm: bool = False,
+    request: Request,
+    runtime: Any,
+    token: str,
+    _: Translator,
+    lang: str,
+    *,
+    confirm: bool = False,
     notice: str | None = None,
 ) -> HTMLResponse:
     message = load_ticket(runtime, token)
     if message is None:
-        return render(request, "ticket.html", {"_": _, "lang": lang, "ticket": None},
-                      status_code=404)
+        return render(
+            request, "ticket.html", {"_": _, "lang": lang, "ticket": None}, status_code=404
+        )
     ticket = message["ticket"]
     site = runtime.config.site(ticket["site"])
     service = site.service(ticket["service"]) if site else None
-    return render(request, "ticket.html", {
-        "_": _, "lang": lang, "ticket": ticket, "seq": message["seq"],
-        "service_name": service.name.get(lang) if service else ticket["service"],
-        "site_name": site.name.get(lang) if site else ticket["site"],
-        "cancellable": ticket["status"] in CANCELLABLE, "confirm": confirm, "notice": notice,
-        "refresh_s": REFRESH_S, "text": script_text(_),
-        "near_ahead": runtime.config.policy.near_turn_ahead,
-    })
+    return render(
+        request,
+        "ticket.html",
+        {
+            "_": _,
+            "lang": lang,
+            "ticket": ticket,
+            "seq": message["seq"],
+            "service_name": service.name.get(lang) if service else ticket["service"],
+            "site_name": site.name.get(lang) if site else ticket["site"],
+            "cancellable": ticket["status"] in CANCELLABLE,
+            "confirm": confirm,
+            "notice": notice,
+            "refresh_s": REFRESH_S,
+            "text": script_text(_),
+            "near_ahead": runtime.config.policy.near_turn_ahead,
+        },
+    )
 
 
 @router.get("/t/{token}")
@@ -142,7 +221,11 @@ async def cancel(
         if ticket is None:
             return office.Outcome(site="", created=False)
         return office.change_ticket(
-            session, config=runtime.config, ticket=ticket, action="cancel", now=runtime.now(),
+            session,
+            config=runtime.config,
+            ticket=ticket,
+            action="cancel",
+            now=runtime.now(),
             staff=None,
         )
 

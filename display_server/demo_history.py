@@ -1,0 +1,190 @@
+"""A year of SIMULATED visits for the demo, so the forecast calendar has history to learn from.
+
+Arrivals come from `forecasting.simulate` (a ward office's weekday × hour profile, month-end and
+moving-season peaks) restricted to the configured schedule; each service is then served first
+come, first served by the counters whose work profile has it. The result is written as ordinary
+tickets and events (issued, called, started, completed), marked `issued_by="simulated-history"`
+so that pages can say the history is simulated, in bulk inserts (a year takes seconds).
+
+It is written only into a log without events: sequence numbers must follow time.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import heapq
+import logging
+import secrets
+import zlib
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import func, insert, select
+from sqlalchemy.orm import Session
+
+from display_server.config import Service, Site, WardConfig
+from display_server.core import rules
+from display_server.core.tickets import Channel, EventType, TicketStatus
+from display_server.forecast_service import refit, schedule_for
+from display_server.store.db import make_engine, make_sessionmaker
+from display_server.store.forecasts import SIMULATED_ISSUER
+from display_server.store.models import EventRow, NumberSequenceRow, SiteSequenceRow, TicketRow
+from forecasting.simulate import simulate_arrivals
+
+log = logging.getLogger("madoguchi.demo")
+
+#: Mean arrivals per open hour as a share of a service's capacity (counters × 60 / minutes);
+#: the simulator scales each series by 0.5–2, so some services stay quiet and some peak busy.
+LOAD = 0.3
+#: Tickets of the last weeks get their whole life logged (for the statistics page and the
+#: observed service times); older ones only their `issued` event, which is all the forecast
+#: reads — a full year of lifecycles would quadruple the rows and the seconds to write them.
+LIFECYCLE = dt.timedelta(weeks=8)
+#: The walk from the waiting area to the counter after a call, in minutes.
+WALK_MIN = 1.0
+
+
+def prepare_history(database_url: str, config: WardConfig, *, now: dt.datetime) -> int:
+    """Seed the simulated history when the log is empty and fit the first forecasts from it,
+    so the calendar is filled from the first page view; returns the tickets written."""
+    engine = make_engine(database_url)
+    try:
+        with make_sessionmaker(engine, writer=True)() as session:
+            tickets = seed_history(session, config=config, now=now)
+            session.commit()
+        if tickets:
+            readers, writers = make_sessionmaker(engine), make_sessionmaker(engine, writer=True)
+            refit(config, readers, writers, now=now)
+    finally:
+        engine.dispose()
+    return tickets
+
+
+def seed_history(
+    session: Session, *, config: WardConfig, now: dt.datetime, days: int = 365, seed: int = 7
+) -> int:
+    """Write `days` of simulated history ending at `now`'s local midnight; returns the tickets.
+
+    Does nothing (returns 0) when the event log is not empty. The caller commits.
+    """
+    if session.scalar(select(EventRow.id).limit(1)) is not None:
+        log.info("the event log is not empty: no simulated history written")
+        return 0
+    zone = config.policy.zone
+    end = now.astimezone(zone).date()
+    first = end - dt.timedelta(days=days)
+    lifecycle_from = end - LIFECYCLE
+    next_id = (session.scalar(select(func.max(TicketRow.id))) or 0) + 1
+    rng = np.random.default_rng(seed)
+    tickets: list[dict[str, Any]] = []
+    events: list[dict[str, Any]] = []
+    numbers: list[dict[str, Any]] = []
+    for site in config.sites:
+        schedule = schedule_for(config, site, first, end)
+        site_events: list[dict[str, Any]] = []
+        for service in site.services:
+            counters = [c.id for c in site.counters if service.id in c.services]
+            arrivals = simulate_arrivals(
+                first.isoformat(), days, mean_per_hour=LOAD * len(counters) * 60
+                / service.default_service_minutes, schedule=schedule,
+                seed=seed + zlib.crc32(f"{site.id}/{service.id}".encode()),
+            )
+            for day, times in _arrival_times(config, site, arrivals, rng):
+                if service.daily_cap is not None:
+                    times = times[: service.daily_cap]
+                numbers.append({"site": site.id, "service": service.id, "business_date": day,
+                                "issued": len(times)})
+                for number, visit in enumerate(_serve(times, counters, service, rng)):
+                    ticket = _ticket(next_id, site, service, day, number, visit)
+                    tickets.append(ticket)
+                    site_events.extend(_events(ticket, full=day >= lifecycle_from))
+                    next_id += 1
+        site_events.sort(key=lambda e: (e["at"], e["ticket_id"]))
+        for seq, event in enumerate(site_events, start=1):
+            event["seq"] = seq
+        events.extend(site_events)
+        session.merge(SiteSequenceRow(site=site.id, seq=len(site_events)))
+    # On the connection (Core executemany): the session's ORM bulk path issues one statement
+    # per run of rows with the same None columns, four times slower here.
+    connection = session.connection()
+    for model, rows in ((TicketRow, tickets), (EventRow, events), (NumberSequenceRow, numbers)):
+        if rows:
+            connection.execute(insert(model), rows)
+    log.info("simulated history: %d tickets, %d events from %s", len(tickets), len(events), first)
+    return len(tickets)
+
+
+def _arrival_times(
+    config: WardConfig, site: Site, arrivals: pd.DataFrame, rng: np.random.Generator
+) -> Iterator[tuple[dt.date, list[dt.datetime]]]:
+    """Per open day, the arrival instants: uniform within each hour's reception window."""
+    zone = config.policy.zone
+    busy = arrivals[arrivals["count"] > 0]
+    for day, hours in busy.groupby(busy["hour_start"].dt.date):
+        opening = site.hours_on(day)
+        assert opening is not None, "the schedule only opens on configured weekdays"
+        window_start = dt.datetime.combine(day, opening.open, zone)
+        window_end = dt.datetime.combine(day, opening.cutoff, zone)
+        times: list[dt.datetime] = []
+        for hour_start, count in zip(hours["hour_start"], hours["count"], strict=True):
+            start = max(hour_start.to_pydatetime().replace(tzinfo=zone), window_start)
+            stop = min(start.replace(minute=0) + dt.timedelta(hours=1), window_end)
+            seconds = rng.uniform(0, (stop - start).total_seconds(), int(count))
+            times.extend(start + dt.timedelta(seconds=float(s)) for s in seconds)
+        yield day, sorted(times)
+
+
+def _serve(
+    times: list[dt.datetime], counters: list[str], service: Service, rng: np.random.Generator
+) -> Iterator[tuple[dt.datetime, str, dt.datetime, dt.datetime, dt.datetime]]:
+    """First come, first served by `counters`: (issued, counter, called, started, finished)."""
+    free = [(times[0] if times else dt.datetime.min, counter) for counter in counters]
+    heapq.heapify(free)
+    durations = rng.exponential(service.default_service_minutes, len(times))
+    for issued, minutes in zip(times, durations, strict=True):
+        available, counter = heapq.heappop(free)
+        called = max(issued, available)
+        started = called + dt.timedelta(minutes=WALK_MIN)
+        finished = started + dt.timedelta(minutes=float(minutes))
+        heapq.heappush(free, (finished, counter))
+        yield issued, counter, called, started, finished
+
+
+def _ticket(
+    ticket_id: int, site: Site, service: Service, day: dt.date, index: int,
+    visit: tuple[dt.datetime, str, dt.datetime, dt.datetime, dt.datetime],
+) -> dict[str, Any]:
+    issued, counter, called, started, finished = visit
+    number = rules.number_for(service, index)
+    return {
+        "id": ticket_id, "token": secrets.token_urlsafe(24), "site": site.id,
+        "service": service.id, "numbered_service": service.id, "number": number,
+        "display_number": rules.display_number(service, number), "business_date": day,
+        "channel": Channel.KIOSK.value, "priority": False, "lang": "ja", "route": service.id,
+        "route_index": 0, "status": TicketStatus.DONE.value, "issued_at": issued,
+        "queued_at": issued, "counter": counter, "recalls": 0, "called_at": called,
+        "started_at": started, "finished_at": finished, "issued_by": SIMULATED_ISSUER,
+    }
+
+
+def _events(ticket: dict[str, Any], *, full: bool) -> list[dict[str, Any]]:
+    """The ticket's life in the log as `office` logs it; with `full` false, its issue only."""
+    common = {"site": ticket["site"], "ticket_id": ticket["id"], "service": ticket["service"],
+              "staff": SIMULATED_ISSUER}
+    issued_data = {"channel": ticket["channel"], "priority": False, "route": [ticket["service"]],
+                   "number": ticket["display_number"]}
+    issued = {**common, "type": EventType.ISSUED.value, "at": ticket["issued_at"],
+              "counter": None, "data": issued_data}
+    if not full:
+        return [issued]
+    return [
+        issued,
+        *(
+            {**common, "type": kind.value, "at": ticket[column], "counter": ticket["counter"],
+             "data": {}}
+            for kind, column in ((EventType.CALLED, "called_at"), (EventType.STARTED, "started_at"),
+                                 (EventType.COMPLETED, "finished_at"))
+        ),
+    ]

@@ -1,0 +1,118 @@
+"""Each site's `QueueHistory`, kept in step with the event log for the wait estimator.
+
+The log in the database is the truth, shared by every server process: before an estimate, a
+process reads the events it has not seen yet (by per-site `seq`) and feeds them to its history,
+oldest first, so all processes estimate from the same facts. A cold history starts from the last
+`LOOKBACK` of events.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from display_server.core.estimate_model import QueueHistory
+from display_server.core.tickets import EventType
+from display_server.store import events as event_store
+from display_server.store.models import EventRow
+
+LOOKBACK = dt.timedelta(days=14)
+#: Events read per query while catching up.
+BATCH = 5000
+
+
+@dataclass
+class _Visit:
+    """What the history needs to remember about one ticket between its events."""
+
+    service: str | None
+    queued_at: dt.datetime
+    priority: bool
+    #: The estimator's position score at issue (None when unknown, e.g. after a route step).
+    score: float | None
+    called_at: dt.datetime | None = None
+
+
+@dataclass
+class _SiteFeed:
+    history: QueueHistory = field(default_factory=QueueHistory)
+    seq: int | None = None
+    visits: dict[int, _Visit] = field(default_factory=dict)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def feed(self, row: EventRow) -> None:
+        kind, at, service = EventType(row.type), row.at, row.service
+        history, visit = self.history, self.visits.get(row.ticket_id or -1)
+        if kind is EventType.ISSUED and row.ticket_id is not None:
+            priority = bool(row.data.get("priority", False))
+            score = row.data.get("score")
+            self.visits[row.ticket_id] = _Visit(
+                service, at, priority, float(score) if score is not None else None
+            )
+            if service:
+                history.arrived(service, priority=priority, at=at)
+        elif visit is None or service is None:
+            return  # a ticket issued before the look-back window, or a counter event
+        elif kind is EventType.PRIORITISED:
+            visit.priority = True
+            history.arrived(service, priority=True, at=at)
+        elif kind is EventType.CALLED:
+            history.left_line(service, served=True, at=at)
+            minutes = (at - visit.queued_at).total_seconds() / 60
+            history.waited(service, minutes, at=at, score=visit.score, priority=visit.priority)
+            visit.called_at, visit.score = at, None
+        elif kind in (EventType.COMPLETED, EventType.ROUTED):
+            if visit.called_at is not None:
+                history.service_done(service, (at - visit.called_at).total_seconds() / 60, at=at)
+            if kind is EventType.ROUTED:
+                next_service = row.data.get("next_service")
+                self.visits[row.ticket_id or -1] = _Visit(next_service, at, visit.priority, None)
+            else:
+                self.visits.pop(row.ticket_id or -1, None)
+        elif kind is EventType.TRANSFERRED:
+            visit.service, visit.score, visit.called_at = service, None, None
+        elif kind in (EventType.CANCELLED, EventType.NO_SHOW, EventType.EXPIRED):
+            history.left_line(service, served=False, at=at)
+            self.visits.pop(row.ticket_id or -1, None)
+
+
+class SiteHistories:
+    """One history per site for this process, caught up from the log on every use."""
+
+    def __init__(self) -> None:
+        self._feeds: dict[str, _SiteFeed] = {}
+        self._guard = threading.Lock()
+
+    def get(self, sessions: sessionmaker[Session], *, site: str, now: dt.datetime) -> QueueHistory:
+        """The site's history with every committed event fed.
+
+        It reads in a session of its own: an event of a transaction still open might be rolled
+        back, and its seq then reused by another event.
+        """
+        with self._guard:
+            feed = self._feeds.setdefault(site, _SiteFeed())
+        with feed.lock, sessions() as session:
+            if feed.seq is None:
+                feed.seq = _seq_before(session, site=site, since=now - LOOKBACK)
+            while True:
+                rows = event_store.events_after(session, site=site, seq=feed.seq, limit=BATCH)
+                for row in rows:
+                    feed.feed(row)
+                    feed.seq = row.seq
+                if len(rows) < BATCH:
+                    return feed.history
+
+
+def _seq_before(session: Session, *, site: str, since: dt.datetime) -> int:
+    """The seq of the site's last event before `since` (0 when there is none)."""
+    seq = session.scalar(
+        select(EventRow.seq)
+        .where(EventRow.site == site, EventRow.at < since)
+        .order_by(EventRow.seq.desc())
+        .limit(1)
+    )
+    return int(seq or 0)

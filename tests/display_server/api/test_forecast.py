@@ -1,0 +1,86 @@
+"""`GET /api/v1/sites/{site}/forecast` over a known weekday × hour pattern (SQLite and
+PostgreSQL): the pattern's shape, nothing for closed hours, holidays marked, 4xx on bad input."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+
+import pytest
+from fastapi.testclient import TestClient
+
+from tests.conftest import JST, FakeClock
+from tests.display_server.test_forecast_service import PATTERN, refit, seed_pattern
+from tests.helpers import runtime_of
+
+#: A Tuesday; the Monday after is 勤労感謝の日 (2026-11-23).
+BEFORE_HOLIDAY = dt.datetime(2026, 11, 17, 10, 0, tzinfo=JST)
+
+
+def test_forecast_has_the_pattern_and_marks_closed_days(
+    client: TestClient, clock: FakeClock
+) -> None:
+    clock.set(BEFORE_HOLIDAY)
+    runtime = runtime_of(client)
+    seed_pattern(runtime)
+    refit(runtime)
+    response = client.get("/api/v1/sites/nerima/forecast", params={"start": "2026-11-20",
+                                                                   "days": 5})
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["site"] == "nerima" and body["start"] == "2026-11-20" and body["days"] == 5
+    assert body["simulated_history"] is False
+    assert body["dates"] == [
+        {"date": "2026-11-20", "open": True, "closed_reason": None},
+        {"date": "2026-11-21", "open": False, "closed_reason": "weekly"},
+        {"date": "2026-11-22", "open": False, "closed_reason": "weekly"},
+        {"date": "2026-11-23", "open": False, "closed_reason": "holiday"},
+        {"date": "2026-11-24", "open": True, "closed_reason": None},
+    ]
+    by_day_hour: dict[tuple[str, int], float] = defaultdict(float)
+    for item in body["forecast"]:
+        assert set(item) == {"service", "hour_start", "arrivals", "lo", "hi", "est_wait_min",
+                             "level"}
+        assert item["service"] == "moving" and item["lo"] <= item["arrivals"] <= item["hi"]
+        at = dt.datetime.fromisoformat(item["hour_start"])
+        assert at.utcoffset() == dt.timedelta(hours=9)
+        by_day_hour[(at.date().isoformat(), at.hour)] += item["arrivals"]
+    # Closed days and hours have no row at all: nothing is expected then.
+    assert {day for day, _ in by_day_hour} == {"2026-11-20", "2026-11-24"}
+    assert {hour for _, hour in by_day_hour} == set(range(8, 17))
+    for day in ("2026-11-20", "2026-11-24"):
+        assert by_day_hour[(day, 9)] == pytest.approx(PATTERN[9], abs=1.5)
+        assert by_day_hour[(day, 9)] > by_day_hour[(day, 10)] > by_day_hour[(day, 14)]
+        assert by_day_hour[(day, 12)] < 0.5
+
+
+def test_forecast_defaults_to_a_week_from_today(client: TestClient) -> None:
+    body = client.get("/api/v1/sites/nerima/forecast").json()
+    assert body["start"] == "2026-12-01" and len(body["dates"]) == 7
+    assert body["forecast"] == [] and body["fitted_at"] is None  # nothing fitted yet
+
+
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [
+        ({"start": "2026-13-01"}, "start"),
+        ({"start": "tomorrow"}, "start"),
+        ({"start": "20261201"}, "start"),
+        ({"days": "0"}, "days"),
+        ({"days": "29"}, "days"),
+        ({"days": "a week"}, "days"),
+    ],
+)
+def test_bad_start_or_days_is_422_naming_the_parameter(
+    client: TestClient, query: dict[str, str], field: str
+) -> None:
+    response = client.get("/api/v1/sites/nerima/forecast", params=query)
+    assert response.status_code == 422
+    (problem,) = response.json()["detail"]
+    assert problem["loc"] == ["query", field] and problem["msg"]
+
+
+def test_unknown_site_is_404(client: TestClient) -> None:
+    response = client.get("/api/v1/sites/atlantis/forecast")
+    assert response.status_code == 404
+    assert "atlantis" in response.json()["detail"]

@@ -1,0 +1,153 @@
+"""The server's forecast: configured schedules and plans, a refit from the event log, the
+nightly staleness rule, site-level hours, best times, and the demo's simulated history."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+
+from display_server import forecast_service
+from display_server.config import OpeningHours, WardConfig
+from display_server.core.tickets import Event, EventType
+from display_server.demo_history import seed_history
+from display_server.forecast_service import HourForecast, best_hours, open_hours, plans_for
+from display_server.runtime import Runtime
+from display_server.store import events as event_store
+from display_server.store import forecasts as forecast_store
+from display_server.store.models import EventRow, ForecastRow, TicketRow
+from tests.conftest import JST, FakeClock
+from tests.helpers import runtime_of
+
+#: Arrivals per hour of the known pattern: a morning peak, a quiet afternoon, nothing else.
+PATTERN = {9: 6, 10: 4, 14: 1}
+
+
+def seed_pattern(runtime: Runtime, *, weeks: int = 10, site: str = "nerima",
+                 service: str = "moving") -> None:
+    """`PATTERN` arrivals on every open day of the `weeks` before the clock's day."""
+    config, today = runtime.config, runtime.now().astimezone(JST).date()
+    site_config = config.site(site)
+    assert site_config is not None
+    with runtime.writer_sessions() as session:
+        for n in range(weeks * 7, 0, -1):
+            day = today - dt.timedelta(days=n)
+            if config.hours_on(site_config, day) is None:
+                continue
+            for hour, count in PATTERN.items():
+                for k in range(count):
+                    at = dt.datetime.combine(day, dt.time(hour, 5 * k), JST)
+                    event = Event(type=EventType.ISSUED, site=site, at=at, service=service)
+                    event_store.append_event(session, event=event)
+        session.commit()
+
+
+def refit(runtime: Runtime) -> int:
+    return forecast_service.refit(
+        runtime.config, runtime.sessions, runtime.writer_sessions, now=runtime.now()
+    )
+
+
+def test_reception_hours_run_from_opening_to_cutoff() -> None:
+    hours = OpeningHours(open=dt.time(8, 30), cutoff=dt.time(16, 45), close=dt.time(17))
+    assert list(open_hours(hours)) == list(range(8, 17))
+    exact = OpeningHours(open=dt.time(9), cutoff=dt.time(12), close=dt.time(12, 30))
+    assert list(open_hours(exact)) == [9, 10, 11]
+
+
+def test_schedule_closes_weekends_holidays_and_new_year(example_config: WardConfig) -> None:
+    site = example_config.sites[0]
+    schedule = forecast_service.schedule_for(
+        example_config, site, dt.date(2026, 11, 1), dt.date(2027, 1, 10)
+    )
+    def is_open(when: str) -> bool:
+        return bool(schedule.is_open(pd.DatetimeIndex([pd.Timestamp(when)]))[0])
+
+    assert is_open("2026-11-24 09:00")  # a Tuesday
+    assert not is_open("2026-11-24 17:00")  # after the cut-off
+    assert not is_open("2026-11-23 09:00")  # 勤労感謝の日
+    assert not is_open("2026-11-28 09:00")  # Saturday
+    assert not is_open("2026-12-29 09:00")  # 年末年始 (closed_dates)
+    assert is_open("2027-01-04 09:00")
+
+
+def test_plans_use_profiles_planned_counters_and_observed_minutes(
+    example_config: WardConfig,
+) -> None:
+    site = example_config.sites[0].model_copy(update={"planned_counters": {"mon": 1}})
+    plans = plans_for(site, {"seal": [4.0] * 10, "tax": [1.0] * 3})
+    moving = plans[("nerima", "moving")]
+    assert moving.counters == 3  # counters 1, 2 and 5 have it in their profile
+    assert moving.counters_by_hour[(0, 10)] == 1 and (1, 10) not in moving.counters_by_hour
+    assert moving.service_min == 18  # configured: nothing observed
+    assert plans[("nerima", "seal")].service_min == 4.0  # enough observed
+    assert plans[("nerima", "tax")].service_min == 7  # too few observed
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_refit_stores_the_pattern_and_only_open_hours(client: TestClient) -> None:
+    runtime = runtime_of(client)
+    seed_pattern(runtime)
+    assert refit(runtime) > 0
+    with runtime.sessions() as session:
+        rows = session.scalars(select(ForecastRow)).all()
+    assert {r.site for r in rows} == {"nerima"} and {r.service for r in rows} == {"moving"}
+    local = [r.hour_start.astimezone(JST) for r in rows]
+    assert all(8 <= t.hour <= 16 and t.weekday() < 5 for t in local)
+    by_hour: dict[int, list[float]] = {}
+    for row, t in zip(rows, local, strict=True):
+        by_hour.setdefault(t.hour, []).append(row.arrivals)
+    assert sum(by_hour[9]) / len(by_hour[9]) == pytest.approx(6, abs=1)
+    assert sum(by_hour[14]) / len(by_hour[14]) == pytest.approx(1, abs=0.5)
+    assert max(by_hour[12]) < 0.5
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_refit_if_stale_refits_once_a_day(client: TestClient, clock: FakeClock) -> None:
+    runtime = runtime_of(client)
+    seed_pattern(runtime, weeks=3)
+    assert forecast_service.refit_if_stale(runtime)
+    assert not forecast_service.refit_if_stale(runtime)
+    clock.advance(hours=14)  # 00:00 the next day
+    assert forecast_service.refit_if_stale(runtime)
+    with runtime.sessions() as session:
+        assert forecast_store.last_fitted(session) == clock.now()
+
+
+def test_best_hours_take_the_quietest_hour_of_the_best_days() -> None:
+    start = dt.datetime(2026, 12, 1, 9, tzinfo=JST)
+
+    def hour(days: int, h: int, wait: float) -> HourForecast:
+        at = start.replace(hour=h) + dt.timedelta(days=days)
+        return HourForecast(at, 3.0, wait, "quiet")
+
+    hours = [hour(0, 9, 1), hour(0, 15, 0.5), hour(1, 10, 9), hour(2, 11, 2), hour(3, 9, 0.1),
+             hour(8, 9, 0.0)]
+    best = best_hours({h.hour_start: h for h in hours}, now=start + dt.timedelta(minutes=30))
+    assert [(b.hour_start.day, b.hour_start.hour) for b in best] == [(1, 15), (3, 11), (4, 9)]
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_simulated_history_is_labelled_and_in_order(client: TestClient) -> None:
+    runtime = runtime_of(client)
+    with runtime.writer_sessions() as session:
+        written = seed_history(session, config=runtime.config, now=runtime.now(), days=14)
+        session.commit()
+        assert written > 0
+        assert seed_history(session, config=runtime.config, now=runtime.now(), days=14) == 0
+    with runtime.sessions() as session:
+        assert forecast_store.has_simulated_history(session)
+        issuers = set(session.scalars(select(TicketRow.issued_by)))
+        assert issuers == {forecast_store.SIMULATED_ISSUER}
+        for site in runtime.config.sites:
+            seqs = session.execute(
+                select(func.count(), func.min(EventRow.seq), func.max(EventRow.seq))
+                .where(EventRow.site == site.id)
+            ).one()
+            assert seqs[1] == 1 and seqs[0] == seqs[2] == event_store.current_seq(
+                session, site=site.id)
+        last = session.scalar(select(func.max(TicketRow.issued_at)))
+        assert last is not None and last < runtime.now()
