@@ -16,11 +16,6 @@ from forecasting.errors import ForecastError
 from forecasting.plot import render_site_png
 from forecasting.table import ServicePlan, fit_all
 
-NEEDS_DATABASE = (
-    "reading the server database is not wired in yet; pass --arrivals FILE (fit) or "
-    "--forecast FILE (show)"
-)
-
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add the `forecast` subcommands to the `madoguchi` command."""
@@ -139,7 +134,7 @@ def _backtest(args: argparse.Namespace) -> int:
 
 def _fit(args: argparse.Namespace) -> int:
     if args.arrivals is None:
-        return _fail("fit", NEEDS_DATABASE)
+        return _fit_database(args)
     if args.counters < 0 or args.service_minutes <= 0 or args.horizon_days < 1:
         return _fail("fit", "--counters must be >= 0, --service-minutes and --horizon-days > 0")
     try:
@@ -161,11 +156,83 @@ def _fit(args: argparse.Namespace) -> int:
     return _write("fit", table.to_csv(index=False), args.out)
 
 
-def _show(args: argparse.Namespace) -> int:
-    if args.forecast is None:
-        return _fail("show", NEEDS_DATABASE)
+def _fit_database(args: argparse.Namespace) -> int:
+    """Refit every series from the server's event log and store the forecasts there."""
+    from display_server import forecast_service
+    from display_server.config import load_config
+    from display_server.errors import ConfigError
+    from display_server.settings import Clock, Settings
+    from display_server.store.db import make_engine, make_sessionmaker, upgrade
+
+    settings = Settings()
     try:
-        table = pd.read_csv(args.forecast, parse_dates=["hour_start"])
+        config = load_config(settings.config_path)
+    except ConfigError as exc:
+        return _fail("fit", "; ".join(exc.problems))
+    now = Clock(settings.clock_start).now()
+    if args.now is not None:
+        now = args.now.replace(tzinfo=args.now.tzinfo or config.policy.zone)
+    upgrade(settings.database_url)
+    engine = make_engine(settings.database_url)
+    try:
+        stored = forecast_service.refit(
+            config, make_sessionmaker(engine), make_sessionmaker(engine, writer=True), now=now
+        )
+    finally:
+        engine.dispose()
+    sys.stdout.write(f"{stored} forecast hours stored in the server database\n")
+    return 0
+
+
+def _stored_table(site: str) -> pd.DataFrame:
+    """The server's stored forecast for `site` from today on, local times without zone."""
+    from display_server.config import load_config
+    from display_server.settings import Clock, Settings
+    from display_server.store import forecasts as forecast_store
+    from display_server.store.db import make_engine, make_sessionmaker
+
+    settings = Settings()
+    config = load_config(settings.config_path)
+    if config.site(site) is None:
+        raise KeyError(f"unknown site {site!r}")
+    zone = config.policy.zone
+    start = (
+        Clock(settings.clock_start)
+        .now()
+        .astimezone(zone)
+        .replace(hour=0, minute=0, second=0, microsecond=0)
+    )
+    engine = make_engine(settings.database_url)
+    try:
+        with make_sessionmaker(engine)() as session:
+            rows = forecast_store.forecasts_between(
+                session, site=site, start=start, end=start + dt.timedelta(days=28)
+            )
+    finally:
+        engine.dispose()
+    if not rows:
+        raise KeyError(f"no stored forecast for {site!r}: run `madoguchi forecast fit` first")
+    return pd.DataFrame(
+        {
+            "site": site,
+            "service": [r.service for r in rows],
+            "hour_start": [r.hour_start.astimezone(zone).replace(tzinfo=None) for r in rows],
+            "arrivals": [r.arrivals for r in rows],
+            "lo": [r.lo for r in rows],
+            "hi": [r.hi for r in rows],
+            "est_wait_min": [r.est_wait_min for r in rows],
+            "level": [r.level for r in rows],
+        }
+    )
+
+
+def _show(args: argparse.Namespace) -> int:
+    try:
+        table = (
+            _stored_table(args.site)
+            if args.forecast is None
+            else pd.read_csv(args.forecast, parse_dates=["hour_start"])
+        )
         site = table[table["site"].astype(str) == args.site]
         if args.png is None:
             sys.stdout.write(site.to_string(index=False) + "\n")
