@@ -8,20 +8,29 @@ import json
 import logging
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
 from pathlib import Path
+from typing import Any
 
 from fastapi import FastAPI, Request, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.orm import Session
 
 from display_server import office
-from display_server.api import counters, errors, ops, sites, tickets
+from display_server.api import counters, devices, errors, opendata, ops, sites, stats, tickets, ws
+from display_server.api import faq as faq_api
+from display_server.api import floor as floor_api
+from display_server.api import forecast as forecast_api
+from display_server.forecast_service import refit_nightly
 from display_server.live import publish_outcome
 from display_server.runtime import Runtime, transact
 from display_server.settings import Clock, Settings
 from display_server.store import counters as counter_store
-from display_server.web import pages
+from display_server.store import faq as faq_store
+from display_server.web import faq as faq_pages
+from display_server.web import floor as floor_pages
+from display_server.web import kiosk_page, pages, public
+from display_server.web import stats as stats_pages
 
 STATIC = Path(__file__).parent / "web" / "static"
 log = logging.getLogger("madoguchi")
@@ -52,7 +61,7 @@ async def _housekeeping_loop(runtime: Runtime) -> None:
         await asyncio.sleep(runtime.settings.housekeeping_interval_s)
 
 
-BackgroundTask = Callable[[Runtime], Awaitable[None]]
+BackgroundTask = Callable[[Runtime], Coroutine[Any, Any, None]]
 
 
 def create_app(
@@ -60,11 +69,15 @@ def create_app(
 ) -> FastAPI:
     """One server process; `background` coroutines run for the app's lifetime (the demo)."""
     runtime = Runtime.build(settings, clock=clock)
+    feeds = ws.Feeds(runtime)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         with runtime.sessions() as session:
             counter_store.sync_counters(session, config=runtime.config)
+            faq_store.seed_if_empty(
+                session, config=runtime.config, now=runtime.now(), path=settings.faq_path
+            )
             session.commit()
         await runtime.hub.connect()
         if runtime.clock.shifted:
@@ -80,6 +93,7 @@ def create_app(
             for task in tasks:
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
+            await feeds.close()
             await runtime.hub.disconnect()
             runtime.engine.dispose()
 
@@ -90,9 +104,17 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.runtime = runtime
+    app.state.feeds = feeds
     errors.install(app)
-    for module in (tickets, sites, counters, ops, pages):
+    for module in (tickets, sites, counters, ops, ws, pages, public):
         app.include_router(module.router)
+    for module in (floor_api, faq_api, stats, opendata, floor_pages, faq_pages, stats_pages):
+        app.include_router(module.router)
+    for module in (devices, kiosk_page, forecast_api):
+        app.include_router(module.router)
+    # site.html's forecast block asks for its data itself (the site page passes none).
+    pages.templates.env.globals["forecast_calendar"] = forecast_api.calendar_view
+    app.mount(kiosk_page.STATIC_PATH, kiosk_page.static_files(), name="kiosk-static")
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
     @app.middleware("http")
@@ -131,5 +153,5 @@ def app_from_environment() -> FastAPI:
     if settings.demo:
         from display_server.demo import simulate_visitors
 
-        return create_app(settings, background=[simulate_visitors])
-    return create_app(settings)
+        return create_app(settings, background=[simulate_visitors, refit_nightly])
+    return create_app(settings, background=[refit_nightly])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import tomllib
 from collections.abc import Sequence
 from pathlib import Path
@@ -22,6 +23,7 @@ from display_server.store.models import FaqEntryRow, FaqRevisionRow
 Kind = Literal["documents", "fees", "next", "question"]
 KINDS: tuple[str, ...] = ("documents", "fees", "next", "question")
 DEFAULT_PATH = Path(__file__).resolve().parents[2] / "config" / "faq.example.toml"
+log = logging.getLogger("madoguchi")
 
 
 class FaqText(BaseModel):
@@ -218,6 +220,11 @@ def seed_if_empty(
     Only an empty table is seeded, so administrators' edits and deactivations survive restarts.
     """
     if session.scalar(select(func.count()).select_from(FaqEntryRow)):
+        return 0
+    if path is None and not DEFAULT_PATH.exists():
+        # Installed from a wheel, which does not carry the repository's config/ folder: start
+        # with an empty FAQ rather than refuse to start (an explicit path must exist).
+        log.warning("no FAQ starting set at %s; the FAQ starts empty", DEFAULT_PATH)
         return 0
     drafts = load_drafts(path or DEFAULT_PATH, config)
     for draft in drafts:
