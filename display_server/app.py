@@ -52,13 +52,16 @@ async def housekeeping(runtime: Runtime) -> None:
             await publish_outcome(runtime, outcome)
 
 
-async def _housekeeping_loop(runtime: Runtime) -> None:
-    while True:
+async def _housekeeping_loop(runtime: Runtime, stop: asyncio.Event) -> None:
+    """Run housekeeping until `stop` is set; a round in progress finishes its transaction
+    (cancelling it mid-way would leave its database connection to the garbage collector)."""
+    while not stop.is_set():
         try:
             await housekeeping(runtime)
         except Exception:  # keep the loop alive; the next round retries
             log.exception("housekeeping failed")
-        await asyncio.sleep(runtime.settings.housekeeping_interval_s)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), runtime.settings.housekeeping_interval_s)
 
 
 BackgroundTask = Callable[[Runtime], Coroutine[Any, Any, None]]
@@ -82,12 +85,14 @@ def create_app(
         await runtime.hub.connect()
         if runtime.clock.shifted:
             log.warning("CLOCK SHIFTED: the server's time started at %s", runtime.clock.start)
-        tasks = [
-            asyncio.create_task(job(runtime)) for job in (_housekeeping_loop, *background)
-        ]
+        stop = asyncio.Event()
+        keeper = asyncio.create_task(_housekeeping_loop(runtime, stop))
+        tasks = [asyncio.create_task(job(runtime)) for job in background]
         try:
             yield
         finally:
+            stop.set()
+            await keeper
             for task in tasks:
                 task.cancel()
             for task in tasks:

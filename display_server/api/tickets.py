@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Header, Request, Response
+from fastapi import APIRouter, Header, Path, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -214,7 +214,7 @@ class TicketActionBody(BaseModel):
 
 @router.post("/tickets/by-id/{ticket_id}/{action}")
 async def floor_ticket_action(
-    ticket_id: int,
+    ticket_id: Annotated[int, Path(ge=1, le=2**31 - 1)],
     action: Literal["cancel", "requeue", "prioritise", "transfer"],
     request: Request,
     runtime: RuntimeDep,

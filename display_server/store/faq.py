@@ -22,7 +22,8 @@ from display_server.store.models import FaqEntryRow, FaqRevisionRow
 #: required documents, fees, where to go next, a common question.
 Kind = Literal["documents", "fees", "next", "question"]
 KINDS: tuple[str, ...] = ("documents", "fees", "next", "question")
-DEFAULT_PATH = Path(__file__).resolve().parents[2] / "config" / "faq.example.toml"
+#: The shipped starting set (a link to config/faq.example.toml, so that it is in the wheel).
+DEFAULT_PATH = Path(__file__).resolve().parents[1] / "example_faq.toml"
 log = logging.getLogger("madoguchi")
 
 

@@ -153,3 +153,11 @@ def test_closing_time_expires_open_tickets_and_closes_counters(
     assert all(c["state"] == "closed" for c in status["counters"])
     clock.set(dt.datetime(2026, 12, 2, 9, 0, tzinfo=JST))
     assert issue(client, staff)["display_number"] == "A001"
+
+
+def test_ticket_ids_out_of_range_are_422(client: TestClient) -> None:
+    floor = make_token(client, "floor", "nerima")
+    for ticket_id in ("0", "99999999999999999999", "abc"):
+        response = client.post(f"/api/v1/tickets/by-id/{ticket_id}/cancel", headers=floor)
+        assert response.status_code == 422, response.text
+    assert client.post("/api/v1/tickets/by-id/12345/cancel", headers=floor).status_code == 404
