@@ -231,6 +231,44 @@ def call_next(
     return Outcome(site=site.id, ticket=called, events=_log(session, [event]))
 
 
+#: What a counter does to the ticket in hand, and what the floor (or the visitor) does to any.
+COUNTER_TICKET_ACTIONS = frozenset({"recall", "start", "complete", "no-show", "transfer"})
+FLOOR_TICKET_ACTIONS = frozenset({"cancel", "requeue", "prioritise", "transfer"})
+
+
+def _transition(
+    config: WardConfig,
+    site: Site,
+    ticket: Ticket,
+    action: str,
+    *,
+    now: dt.datetime,
+    staff: str | None,
+    service: str | None,
+) -> tuple[Ticket, Event]:
+    """The lifecycle step an action names, with the policy's parameters filled in."""
+    if action == "transfer":
+        if service is None or site.service(service) is None:
+            raise NotFound(f"unknown service {service!r} at site {site.id!r}")
+        return lifecycle.transfer(ticket, service=service, now=now, staff=staff)
+    if action == "no-show":
+        return lifecycle.no_show(
+            ticket, now=now, staff=staff, recalls_required=config.policy.recalls_before_no_show
+        )
+    if action == "requeue":
+        return lifecycle.requeue(
+            ticket, now=now, staff=staff, rejoin_minutes=config.policy.rejoin_minutes
+        )
+    simple = {
+        "recall": lifecycle.recall,
+        "start": lifecycle.start,
+        "complete": lifecycle.complete,
+        "cancel": lifecycle.cancel,
+        "prioritise": lifecycle.prioritise,
+    }
+    return simple[action](ticket, now=now, staff=staff)
+
+
 def act_on_current(
     session: Session,
     *,
@@ -247,22 +285,11 @@ def act_on_current(
     current = ticket_store.at_counter(session, counter=counter.id)
     if current is None:
         raise InvalidTransition(f"counter {counter.id} has no called ticket")
-    if action == "recall":
-        changed, event = lifecycle.recall(current, now=now, staff=staff)
-    elif action == "start":
-        changed, event = lifecycle.start(current, now=now, staff=staff)
-    elif action == "complete":
-        changed, event = lifecycle.complete(current, now=now, staff=staff)
-    elif action == "no-show":
-        changed, event = lifecycle.no_show(
-            current, now=now, staff=staff, recalls_required=config.policy.recalls_before_no_show
-        )
-    elif action == "transfer":
-        if service is None or site.service(service) is None:
-            raise NotFound(f"unknown service {service!r} at site {site.id!r}")
-        changed, event = lifecycle.transfer(current, service=service, now=now, staff=staff)
-    else:
+    if action not in COUNTER_TICKET_ACTIONS:
         raise NotFound(f"unknown counter action {action!r}")
+    changed, event = _transition(
+        config, site, current, action, now=now, staff=staff, service=service
+    )
     ticket_store.save_ticket(session, ticket=changed)
     return Outcome(site=site.id, ticket=changed, events=_log(session, [event]))
 
@@ -300,20 +327,9 @@ def change_ticket(
     lock_site(session, site=site.id)
     fresh = ticket_store.by_id(session, ticket_id=ticket.id)
     assert fresh is not None
-    if action == "cancel":
-        changed, event = lifecycle.cancel(fresh, now=now, staff=staff)
-    elif action == "requeue":
-        changed, event = lifecycle.requeue(
-            fresh, now=now, staff=staff, rejoin_minutes=config.policy.rejoin_minutes
-        )
-    elif action == "prioritise":
-        changed, event = lifecycle.prioritise(fresh, now=now, staff=staff)
-    elif action == "transfer":
-        if service is None or site.service(service) is None:
-            raise NotFound(f"unknown service {service!r} at site {site.id!r}")
-        changed, event = lifecycle.transfer(fresh, service=service, now=now, staff=staff)
-    else:
+    if action not in FLOOR_TICKET_ACTIONS:
         raise NotFound(f"unknown ticket action {action!r}")
+    changed, event = _transition(config, site, fresh, action, now=now, staff=staff, service=service)
     ticket_store.save_ticket(session, ticket=changed)
     return Outcome(site=site.id, ticket=changed, events=_log(session, [event]))
 

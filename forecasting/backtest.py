@@ -18,6 +18,7 @@ __all__ = [
     "BASELINES",
     "CANDIDATES",
     "backtest",
+    "choose",
     "fit_or_fallback",
     "make_model",
     "select_model",
@@ -28,12 +29,17 @@ CANDIDATES = ("glm_cells", "glm_additive", "weekday_hour_mean")
 #: Below this much history the weekday × hour mean is used without a contest.
 MIN_HISTORY = pd.Timedelta(weeks=4)
 DAY = pd.Timedelta(days=1)
+#: Weekly origins before the test start that choose the `selected` model (each forecasting
+#: `horizon_days`, cut at the test start so the choice never sees the test span).
+VALIDATION_ORIGINS = 8
 
 _FACTORIES: dict[str, Callable[[OpeningSchedule, CalendarKind, bool], Model]] = {
     "weekday_hour_mean": lambda s, c, _: WeekdayHourMean(s, c),
     "seasonal_naive": lambda s, c, _: SeasonalNaive(s, c),
-    "glm_cells": lambda s, c, k: CalendarGLM(s, c, interactions=True, calibrate=k),
-    "glm_additive": lambda s, c, k: CalendarGLM(s, c, interactions=False, calibrate=k),
+    # The GLMs calibrate even for mean-only use: the calibration origins also decide how much
+    # of the level correction their mean applies.
+    "glm_cells": lambda s, c, k: CalendarGLM(s, c, interactions=True, intervals=k),
+    "glm_additive": lambda s, c, k: CalendarGLM(s, c, interactions=False, intervals=k),
 }
 
 
@@ -89,8 +95,10 @@ def _scored(
             if intervals:
                 predicted = model.predict(index[is_open])
             else:
-                predicted = pd.DataFrame({"mean": model.predict_mean(index[is_open])})
-            rows[name].append(predicted.assign(actual=actual))
+                predicted = pd.DataFrame(
+                    {"mean": model.predict_mean(index[is_open])}, index=index[is_open]
+                )
+            rows[name].append(predicted.assign(actual=actual, origin=origin))
     return {name: pd.concat(parts) for name, parts in rows.items() if parts}
 
 
@@ -114,6 +122,43 @@ def _validation_origins(start: pd.Timestamp, end: pd.Timestamp, n: int) -> list[
     return [o for o in origins if o - start >= MIN_HISTORY]
 
 
+def choose(scored: Mapping[str, pd.DataFrame]) -> str:
+    """The model to use, from validation forecasts (columns actual, mean, origin; any series).
+
+    The GLM with the lowest MAE, unless the weekday × hour mean beats it by more than one
+    standard error of the MAE difference (days being the independent units: errors within a
+    day are correlated). The "one-standard-error rule": a few validation weeks are noisy, and
+    where the evidence is a toss-up the model that follows calendar effects and level shifts
+    is the safer bet; the mean must be *clearly* better to be used.
+    """
+    maes = {name: _mae(part) for name, part in scored.items() if len(part)}
+    if not maes:
+        return "weekday_hour_mean"
+    glms = [name for name in maes if name != "weekday_hour_mean"]
+    if not glms:
+        return min(maes, key=maes.__getitem__)
+    best = min(glms, key=maes.__getitem__)
+    if "weekday_hour_mean" not in maes:
+        return best
+    mean_part, glm_part = scored["weekday_hour_mean"], scored[best]
+    # Per day-block sums of absolute error of both models, on the very same hours.
+    blocks = [
+        mean_part.get("series", pd.Series(0, index=mean_part.index)).to_numpy(),
+        mean_part["origin"].to_numpy() if "origin" in mean_part else np.zeros(len(mean_part)),
+        pd.DatetimeIndex(mean_part.index).normalize().to_numpy(),
+    ]
+    gain = (mean_part["actual"] - mean_part["mean"]).abs().to_numpy() - (
+        glm_part["actual"] - glm_part["mean"]
+    ).abs().to_numpy()
+    per_block = pd.Series(gain).groupby([pd.Series(b) for b in blocks]).sum().to_numpy()
+    hours = len(gain)
+    se = float(np.std(per_block, ddof=1)) * np.sqrt(len(per_block)) / hours if len(per_block) > 1 else np.inf
+    # gain < 0: the mean has the smaller error.
+    if float(gain.sum()) / hours < -se:
+        return "weekday_hour_mean"
+    return best
+
+
 def select_model(
     series: pd.DataFrame,
     schedule: OpeningSchedule,
@@ -122,21 +167,25 @@ def select_model(
     candidates: Sequence[str] = CANDIDATES,
     horizon_days: int = 14,
 ) -> str:
-    """Pick the candidate with the lowest MAE forecasting the last `horizon_days` of `series`.
+    """Pick the model for one series from forecasts of its last weeks (`choose`).
 
-    One origin, `horizon_days` before the end: the same two weeks the GLM holds out to
-    calibrate its intervals, so the winner's final fit reuses the fit made here.
+    Origins `horizon_days`, +1 week, +2 weeks before the end, each scored over `horizon_days`
+    (capped at the end): the GLMs' own interval calibration refits at the same origins, so the
+    winner's final fit reuses the fits made here.
     """
     hours = pd.DatetimeIndex(series["hour_start"])
     start, end = hours.min(), hours.max() + HOUR
-    origin = end - horizon_days * DAY
-    if origin - start < MIN_HISTORY:
+    origins = [
+        o
+        for o in (end - horizon_days * DAY - k * pd.Timedelta(weeks=1) for k in (2, 1, 0))
+        if o - start >= MIN_HISTORY
+    ]
+    if not origins:
         return "weekday_hour_mean"
     scored = _scored(
-        series, schedule, calendar, candidates, [origin], horizon_days * DAY, end, intervals=False
+        series, schedule, calendar, candidates, origins, horizon_days * DAY, end, intervals=False
     )
-    maes = {name: _mae(part) for name, part in scored.items()}
-    return min(maes, key=maes.__getitem__, default="weekday_hour_mean")
+    return choose(scored)
 
 
 def backtest(
@@ -174,7 +223,7 @@ def backtest(
         )
     names = [*models, *(b for b in BASELINES if b not in models)]
     origins = list(pd.date_range(test_start, stop - HOUR, freq="7D"))
-    validation = _validation_origins(first, test_start, 4)
+    validation = _validation_origins(first, test_start, VALIDATION_ORIGINS)
     pooled: dict[str, list[pd.DataFrame]] = {name: [] for name in names}
     chosen: dict[str, list[pd.DataFrame]] = {name: [] for name in CANDIDATES}
     site_schedules = {
@@ -198,13 +247,12 @@ def backtest(
             intervals=False,
         )
         for name, part in before.items():
-            chosen[name].append(part)
+            chosen[name].append(part.assign(series=f"{key[0]}\x1f{key[1]}"))
     results = {name: pd.concat(parts) for name, parts in pooled.items() if parts}
     if "weekday_hour_mean" not in results:
         raise DataError("no open hours to score in the test span")
     reference = _mae(results["weekday_hour_mean"])
-    validation_mae = {name: _mae(pd.concat(parts)) for name, parts in chosen.items() if parts}
-    selected = min(validation_mae, key=validation_mae.__getitem__, default="weekday_hour_mean")
+    selected = choose({name: pd.concat(parts) for name, parts in chosen.items() if parts})
     return {
         "test_start": test_start.date().isoformat(),
         "horizon_days": horizon_days,

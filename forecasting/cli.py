@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pandas as pd
+from sqlalchemy.exc import SQLAlchemyError
 
 from forecasting.backtest import backtest
 from forecasting.data import load_arrivals_csv
@@ -178,6 +179,8 @@ def _fit_database(args: argparse.Namespace) -> int:
         stored = forecast_service.refit(
             config, make_sessionmaker(engine), make_sessionmaker(engine, writer=True), now=now
         )
+    except ForecastError as exc:
+        return _fail("fit", str(exc))
     finally:
         engine.dispose()
     sys.stdout.write(f"{stored} forecast hours stored in the server database\n")
@@ -241,6 +244,6 @@ def _show(args: argparse.Namespace) -> int:
             table.assign(site=table["site"].astype(str)), args.site, lang=args.lang
         )
         args.png.write_bytes(png)
-    except (ForecastError, OSError, ValueError, KeyError) as exc:
+    except (ForecastError, OSError, ValueError, KeyError, SQLAlchemyError) as exc:
         return _fail("show", str(exc))
     return 0

@@ -23,8 +23,7 @@ from display_server.config import WardConfig
 from display_server.i18n import Translator
 from display_server.security import Principal, Role, require
 from display_server.store import faq as faq_store
-from display_server.web.floor import login_redirect
-from display_server.web.pages import render
+from display_server.web.pages import login_redirect, render
 
 router = APIRouter(include_in_schema=False)
 Text = Annotated[str, Form(max_length=4000)]

@@ -29,7 +29,7 @@ from display_server.api.floor import (
 from display_server.errors import MadoguchiError
 from display_server.i18n import Translator
 from display_server.security import AuthError, Principal
-from display_server.web.pages import render
+from display_server.web.pages import login_redirect, render
 
 router = APIRouter(include_in_schema=False)
 
@@ -41,11 +41,6 @@ class BadForm(MadoguchiError):
 #: The page reloads its board this often while its websocket link is down (3× as often when up).
 REFRESH_S = 5
 _NUMBER = re.compile(r"^[A-Za-z0-9-]{1,16}$")
-
-
-def login_redirect(request: Request) -> RedirectResponse:
-    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-    return RedirectResponse(f"/login?next={quote(target)}", status_code=303)
 
 
 def _done_message(_: Translator, done: str | None, number: str | None) -> str | None:

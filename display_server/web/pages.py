@@ -169,8 +169,10 @@ def logout() -> Response:
     return response
 
 
-def _login_redirect(request: Request) -> RedirectResponse:
-    return RedirectResponse(f"/login?next={quote(request.url.path)}", status_code=303)
+def login_redirect(request: Request) -> RedirectResponse:
+    """To the sign-in page, coming back to this page (and its query) afterwards."""
+    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    return RedirectResponse(f"/login?next={quote(target)}", status_code=303)
 
 
 def _counter_page(
@@ -222,7 +224,7 @@ def counter_console(
     config: ConfigDep,
 ) -> Response:
     if principal is None:
-        return _login_redirect(request)
+        return login_redirect(request)
     site, _counter = office.find_counter(config, counter)
     require(principal, Role.STAFF, Role.FLOOR, site=site.id)
     return _counter_page(request, principal, counter, _, lang)
@@ -241,7 +243,7 @@ async def counter_form(
     service: Annotated[str | None, Form(max_length=40)] = None,
 ) -> Response:
     if principal is None:
-        return _login_redirect(request)
+        return login_redirect(request)
     if principal.via_session:
         runtime.signer.check_csrf(principal.session_id, csrf_token)
     if action not in COUNTER_ACTIONS:

@@ -24,8 +24,7 @@ from display_server.errors import MadoguchiError
 from display_server.i18n import Translator
 from display_server.security import AuthError, Forbidden
 from display_server.store import stats as stats_store
-from display_server.web.floor import login_redirect
-from display_server.web.pages import render
+from display_server.web.pages import login_redirect, render
 
 router = APIRouter(include_in_schema=False)
 Param = Annotated[str, Query(max_length=40)]

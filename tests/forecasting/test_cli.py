@@ -98,9 +98,11 @@ def test_fit_and_show_from_files(tmp_path: Path) -> None:
     assert png.read_bytes().startswith(b"\x89PNG")
 
 
-def test_fit_and_show_without_a_source_need_the_database(
-    capsys: pytest.CaptureFixture[str],
+def test_fit_and_show_on_an_empty_database_say_what_is_missing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
 ) -> None:
+    monkeypatch.setenv("MADOGUCHI_DATABASE_URL", f"sqlite:///{tmp_path / 'empty.db'}")
     assert run(["forecast", "fit"]) == 2
+    assert "no tickets issued" in capsys.readouterr().err
     assert run(["forecast", "show", "--site", "nerima"]) == 2
-    assert "database" in capsys.readouterr().err
+    assert "forecast fit" in capsys.readouterr().err
