@@ -123,40 +123,38 @@ def _validation_origins(start: pd.Timestamp, end: pd.Timestamp, n: int) -> list[
 
 
 def choose(scored: Mapping[str, pd.DataFrame]) -> str:
-    """The model to use, from validation forecasts (columns actual, mean, origin; any series).
+    """The model to use, from validation forecasts (`_scored` frames; `series` column optional).
 
     The GLM with the lowest MAE, unless the weekday × hour mean beats it by more than one
-    standard error of the MAE difference (days being the independent units: errors within a
-    day are correlated). The "one-standard-error rule": a few validation weeks are noisy, and
-    where the evidence is a toss-up the model that follows calendar effects and level shifts
-    is the safer bet; the mean must be *clearly* better to be used.
+    standard error of the MAE difference, days being the independent units (errors within a
+    day are correlated). This "one-standard-error rule" leans to the GLM on purpose: a few
+    validation weeks are noisy, and on a toss-up the model that follows calendar effects and
+    level shifts is the safer bet; the mean has to be *clearly* better to be used.
     """
     maes = {name: _mae(part) for name, part in scored.items() if len(part)}
-    if not maes:
-        return "weekday_hour_mean"
     glms = [name for name in maes if name != "weekday_hour_mean"]
     if not glms:
-        return min(maes, key=maes.__getitem__)
+        return "weekday_hour_mean"
     best = min(glms, key=maes.__getitem__)
     if "weekday_hour_mean" not in maes:
         return best
     mean_part, glm_part = scored["weekday_hour_mean"], scored[best]
-    # Per day-block sums of absolute error of both models, on the very same hours.
-    blocks = [
-        mean_part.get("series", pd.Series(0, index=mean_part.index)).to_numpy(),
-        mean_part["origin"].to_numpy() if "origin" in mean_part else np.zeros(len(mean_part)),
-        pd.DatetimeIndex(mean_part.index).normalize().to_numpy(),
-    ]
+    # Both were scored on the very same hours, in the same order.
     gain = (mean_part["actual"] - mean_part["mean"]).abs().to_numpy() - (
         glm_part["actual"] - glm_part["mean"]
     ).abs().to_numpy()
-    per_block = pd.Series(gain).groupby([pd.Series(b) for b in blocks]).sum().to_numpy()
-    hours = len(gain)
-    se = float(np.std(per_block, ddof=1)) * np.sqrt(len(per_block)) / hours if len(per_block) > 1 else np.inf
-    # gain < 0: the mean has the smaller error.
-    if float(gain.sum()) / hours < -se:
-        return "weekday_hour_mean"
-    return best
+    blank = np.zeros(len(gain))
+    keys = [
+        pd.DatetimeIndex(mean_part.index).normalize().to_numpy(),
+        mean_part["origin"].to_numpy() if "origin" in mean_part else blank,
+        mean_part["series"].to_numpy() if "series" in mean_part else blank,
+    ]
+    daily = pd.Series(gain).groupby(keys).sum().to_numpy()
+    if len(daily) < 2:
+        return best
+    # Standard error of the mean hourly gain, from the spread of the daily sums.
+    se = float(np.std(daily, ddof=1)) * np.sqrt(len(daily)) / len(gain)
+    return "weekday_hour_mean" if float(gain.mean()) < -se else best
 
 
 def select_model(

@@ -11,21 +11,20 @@ from scipy import linalg, sparse, special
 
 from forecasting.calendar import CalendarKind, day_features
 from forecasting.errors import ModelError
-from forecasting.models import WEEK, Model, _cell, count_interval
+from forecasting.models import INTERVAL_LEVELS, WEEK, Model, _cell
 from forecasting.schedule import OpeningSchedule
 
 __all__ = ["CalendarGLM", "mid_pit"]
 
 #: Shorter histories do not pin down a trend; extrapolating it would do more harm than good.
 _MIN_WEEKS_FOR_TREND = 12
-#: Interval calibration: forecasts of this horizon from the last `_CALIBRATION_ORIGINS` weekly
-#: origins that leave it inside the history (the same origins model selection uses).
+#: Calibration (interval alphas, level weight): forecasts of this horizon from the last
+#: `_CALIBRATION_ORIGINS` weekly origins that leave it inside the history (model selection in
+#: `fit_all` uses three of the same origins, so their fits are shared).
 _HOLDOUT = pd.Timedelta(weeks=2)
 _CALIBRATION_ORIGINS = 4
 #: Candidate exponents of the level ratio: none, half (geometric shrinkage), all of it.
 _LEVEL_WEIGHTS = (0.0, 0.5, 1.0)
-#: The level ratio compares actual and fitted arrivals over the open hours of the last week.
-_LEVEL_WINDOW = pd.Timedelta(days=7)
 
 
 def _poisson_irls(
@@ -84,22 +83,21 @@ def mid_pit(y: np.ndarray, mean: np.ndarray, alpha: np.ndarray | float) -> np.nd
     return (cdf(y - 1.0) + cdf(y)) / 2.0
 
 
-def _calibrate(y: np.ndarray, mu: np.ndarray, eta_var: np.ndarray) -> float:
-    """Negative-binomial alpha that makes out-of-sample 80 % and 95 % intervals cover as promised.
+def _calibrate(y: np.ndarray, mu: np.ndarray, eta_var: np.ndarray, level: float) -> float:
+    """Negative-binomial alpha whose `level` intervals cover the held-out `y` as promised.
 
     `y` and `mu` are actuals and forecasts of several rolling origins before the end of the
     history, so the alpha measures forecast errors at the horizons being forecast, not in-sample
     noise (which understates them) nor one fortnight's luck (one unusual fortnight made the
     intervals far too wide or narrow for the next). Matching coverage rather than the residuals'
-    second moment keeps a holiday or an outage from blowing the intervals up for every ordinary
-    hour. Both levels count, 80 % twice: a 95 % miss is rare, so its rate is noisier.
+    second moment keeps a holiday or an outage from widening every ordinary hour's interval;
+    each level gets its own alpha, as real errors have heavier tails than one negative binomial.
     """
+    tail = (1.0 - level) / 2.0
     best, best_loss = 0.0, np.inf
     for alpha in _ALPHA_GRID:
         pit = mid_pit(y, mu, eta_var + alpha)
-        cover80 = float(np.mean((pit >= 0.1) & (pit <= 0.9)))
-        cover95 = float(np.mean((pit >= 0.025) & (pit <= 0.975)))
-        loss = 2.0 * abs(cover80 - 0.8) + abs(cover95 - 0.95)
+        loss = abs(float(np.mean((pit >= tail) & (pit <= 1.0 - tail))) - level)
         if loss < best_loss - 1e-9:
             best, best_loss = float(alpha), loss
     return best
@@ -135,12 +133,15 @@ _FITS: dict[tuple[object, ...], tuple[OpeningSchedule, _Fit]] = {}
 class CalendarGLM(Model):
     """log E[count] = weekday × hour (or weekday + hour) + calendar effects + trend.
 
-    Observations are down-weighted with age (half-life `half_life_weeks`) and the forecast is
-    scaled by the ratio of actual to fitted arrivals over the last `level_days` open days, so a
-    seasonal dip (a summer, a pandemic) is followed within days. The mean is fitted as Poisson
-    (fast, consistent); the interval width uses a negative binomial whose alpha is the in-sample
-    one, plus the estimation variance of the mean, plus what a two-week holdout needs to reach
-    its nominal coverage — in-sample residuals alone give intervals that cover far too little.
+    Observations are down-weighted with age (half-life `half_life_weeks`), and the forecast is
+    scaled by the ratio of actual to fitted arrivals over the last `level_window_days` days,
+    raised to a power (0, ½ or 1) chosen on the calibration origins, so a lasting shift (a
+    summer, a pandemic) is followed within a week where that has paid off, and ignored where
+    it has not (holiday weeks the calendar does not know). The mean is fitted as Poisson
+    (fast, consistent). Interval width: a negative binomial per interval level whose alpha,
+    plus the estimation variance of the mean, makes the forecasts of the last four weekly
+    origins before the end (two weeks ahead each) cover as promised. In-sample residuals
+    alone give intervals that cover far too little, one holdout fortnight too noisy a width.
     """
 
     def __init__(
@@ -167,6 +168,8 @@ class CalendarGLM(Model):
         self.intervals = intervals
         self._fit_result: _Fit | None = None
         self._alpha = 0.0
+        #: Alpha per interval level, calibrated at the rolling origins (else the in-sample one).
+        self._alphas: dict[float, float] = {}
         #: The exponent of the level ratio applied, chosen at the calibration origins.
         self.level_weight = 1.0
 
@@ -203,6 +206,7 @@ class CalendarGLM(Model):
         assert self._end is not None
         fitted = self._fit_window(history, self._end)
         alpha, weight = fitted.alpha, 1.0
+        alphas: dict[float, float] = {}
         if self.calibrate:
             ys, raws, levels, eta_vars = [], [], [], []
             for k in range(_CALIBRATION_ORIGINS):
@@ -210,6 +214,8 @@ class CalendarGLM(Model):
                 if cut - history.index.min() < 2 * _HOLDOUT:
                     break
                 after = history[(history.index >= cut) & (history.index < cut + _HOLDOUT)]
+                if after.empty:  # closed throughout (a closure, a long holiday)
+                    continue
                 try:
                     before = self._fit_window(history[history.index < cut], cut)
                 except ModelError:
@@ -225,13 +231,15 @@ class CalendarGLM(Model):
                 errors = {w: float(np.abs(y - raw * level**w).sum()) for w in _LEVEL_WEIGHTS}
                 weight = min(errors, key=errors.__getitem__)
                 if self.intervals:
-                    alpha = _calibrate(y, raw * level**weight, np.concatenate(eta_vars))
+                    mean, eta_var = raw * level**weight, np.concatenate(eta_vars)
+                    alphas = {lv: _calibrate(y, mean, eta_var, lv) for lv in INTERVAL_LEVELS}
         self._fit_result, self._alpha, self.level_weight = fitted, alpha, weight
+        self._alphas = alphas
 
     def _fit_window(self, history: pd.Series, end: pd.Timestamp) -> _Fit:
         history = history[history.index >= end - self.weeks * WEEK]
-        # Model selection fits each candidate on the data before the calibration holdout;
-        # the winner's own holdout fit is then the very same fit, so it is looked up.
+        # Model selection fits each candidate at the calibration origins, and consecutive
+        # origins share calibration fits: each repeated fit is looked up, not refitted.
         values = history.to_numpy()
         key = (
             id(self.schedule),
@@ -302,4 +310,7 @@ class CalendarGLM(Model):
     def _predict(self, index: pd.DatetimeIndex) -> tuple[np.ndarray, np.ndarray]:
         assert self._fit_result is not None
         mean, eta_var = self._mean(self._fit_result, index, self.level_weight)
-        return mean, self._alpha + eta_var
+        return mean, eta_var
+
+    def _interval_alpha(self, alpha: np.ndarray | float, level: float) -> np.ndarray | float:
+        return alpha + self._alphas.get(level, self._alpha)

@@ -21,6 +21,7 @@ from forecasting.schedule import OpeningSchedule
 __all__ = ["COLUMNS", "Model", "SeasonalNaive", "WeekdayHourMean", "count_interval"]
 
 COLUMNS = ["mean", "lo80", "hi80", "lo95", "hi95"]
+INTERVAL_LEVELS = (0.8, 0.95)
 HOUR = pd.Timedelta(hours=1)
 WEEK = pd.Timedelta(days=7)
 
@@ -84,10 +85,13 @@ class Model(ABC):
         if is_open.any():
             mean, alpha = self._predict(index[is_open])
             out.loc[is_open, "mean"] = mean
-            for level, lo_col, hi_col in ((0.8, "lo80", "hi80"), (0.95, "lo95", "hi95")):
-                lo, hi = count_interval(mean, alpha, level)
-                out.loc[is_open, lo_col] = lo
-                out.loc[is_open, hi_col] = hi
+            lo80, hi80 = count_interval(mean, self._interval_alpha(alpha, 0.8), 0.8)
+            lo95, hi95 = count_interval(mean, self._interval_alpha(alpha, 0.95), 0.95)
+            out.loc[is_open, "lo80"] = lo80
+            out.loc[is_open, "hi80"] = hi80
+            # Separately calibrated levels must still nest.
+            out.loc[is_open, "lo95"] = np.minimum(lo95, lo80)
+            out.loc[is_open, "hi95"] = np.maximum(hi95, hi80)
         return out
 
     def predict_mean(self, index: pd.DatetimeIndex) -> np.ndarray:
@@ -100,6 +104,10 @@ class Model(ABC):
         if is_open.any():
             mean[is_open] = self._predict(index[is_open])[0]
         return mean
+
+    def _interval_alpha(self, alpha: np.ndarray | float, level: float) -> np.ndarray | float:
+        """The alpha of the `level` interval, from `_predict`'s (one for every level here)."""
+        return alpha
 
     @abstractmethod
     def _fit(self, history: pd.Series) -> None:

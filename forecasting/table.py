@@ -59,8 +59,8 @@ def fit_all(
 ) -> pd.DataFrame:
     """Forecast every (site, service) of an hourly frame from the start of `now`'s day.
 
-    Only hours before `now` are used. Each series gets the model that wins a rolling-origin
-    backtest over its last two weeks (the weekday × hour mean when it has less than four
+    Only hours before `now` are used. Each series gets the model chosen by `select_model` on
+    three weekly origins before its end (the weekday × hour mean when it has less than four
     weeks). `schedules` is one schedule for all sites, one per site, or None to infer each
     site's from its arrivals. Returns the open hours only, columns `TABLE_COLUMNS`; `lo`/`hi`
     bound the 80 % interval of arrivals, `est_wait_min` is the Erlang C wait at the mean.

@@ -2,10 +2,11 @@ from __future__ import annotations
 
 import datetime as dt
 
+import numpy as np
 import pandas as pd
 import pytest
 
-from forecasting.backtest import backtest, select_model
+from forecasting.backtest import backtest, choose, select_model
 from forecasting.errors import DataError
 from forecasting.schedule import WARD_OFFICE, OpeningSchedule
 from tests.forecasting.helpers import one_series
@@ -65,3 +66,25 @@ def test_unusable_spans_are_clear_errors(
 def test_short_history_falls_back_to_the_weekday_hour_mean() -> None:
     assert select_model(one_series("2025-01-06", 21), WARD_OFFICE) == "weekday_hour_mean"
     assert select_model(one_series("2025-01-06", 84), WARD_OFFICE) != "seasonal_naive"
+
+
+def _validation(gains: list[float], days: int = 14) -> dict[str, pd.DataFrame]:
+    """Scored frames of one origin where the mean's absolute error exceeds the GLM's by `gain`."""
+    index = pd.date_range("2025-03-03 09:00", periods=days, freq="D")
+    glm = pd.DataFrame({"actual": 10.0, "mean": 8.0, "origin": index[0]}, index=index)
+    errors = 2.0 + np.resize(np.asarray(gains), days)
+    mean = pd.DataFrame({"actual": 10.0, "mean": 10.0 - errors, "origin": index[0]}, index=index)
+    worse = glm.assign(mean=0.0)
+    return {"glm_cells": glm, "glm_additive": worse, "weekday_hour_mean": mean}
+
+
+def test_choose_keeps_the_glm_unless_the_mean_is_clearly_better() -> None:
+    # Mean better on average but within noise (one standard error): the GLM stays.
+    assert choose(_validation([-1.5, 1.0])) == "glm_cells"
+    # Mean better every day: it is chosen.
+    assert choose(_validation([-0.5, -0.6])) == "weekday_hour_mean"
+    # GLM better: the better of the two GLMs.
+    assert choose(_validation([1.0, 2.0])) == "glm_cells"
+    assert choose({"weekday_hour_mean": _validation([0.0])["weekday_hour_mean"]}) == (
+        "weekday_hour_mean"
+    )

@@ -99,7 +99,9 @@ def test_fit_and_show_from_files(tmp_path: Path) -> None:
 
 
 def test_fit_and_show_on_an_empty_database_say_what_is_missing(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     monkeypatch.setenv("MADOGUCHI_DATABASE_URL", f"sqlite:///{tmp_path / 'empty.db'}")
     assert run(["forecast", "fit"]) == 2

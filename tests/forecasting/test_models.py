@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 from forecasting.errors import DataError, ModelError
-from forecasting.glm import CalendarGLM
+from forecasting.glm import CalendarGLM, mid_pit
 from forecasting.models import SeasonalNaive, WeekdayHourMean, count_interval
 from forecasting.schedule import WARD_OFFICE, OpeningSchedule
 from forecasting.simulate import ward_profile
@@ -117,3 +117,73 @@ def test_predict_before_fit_and_bad_frames_raise() -> None:
     doubled = pd.concat([one_series(days=7), one_series(days=7)])
     with pytest.raises(DataError, match="one series"):
         WeekdayHourMean(WARD_OFFICE).fit(doubled)
+
+
+def test_mid_pit_agrees_with_count_interval() -> None:
+    rng = np.random.default_rng(1)
+    mean = rng.gamma(1.0, 5.0, 5000) + 0.01
+    alpha = rng.choice([0.0, 1e-4, 0.05, 0.4, 1.2], 5000)
+    y = rng.poisson(mean * rng.gamma(2.0, 0.5, 5000))
+    pit = mid_pit(y, mean, alpha)
+    for level in (0.8, 0.95):
+        lo, hi = count_interval(mean, alpha, level)
+        tail = (1.0 - level) / 2.0
+        assert (((y >= lo) & (y <= hi)) == ((pit >= tail) & (pit <= 1.0 - tail))).all()
+
+
+def _overdispersed(seed: int, days: int, *, factor_from: str | None = None) -> pd.DataFrame:
+    """Weekday × hour counts with gamma day-hour noise (alpha 0.15), optionally halved."""
+    frame = one_series("2025-01-06", days, mean_per_hour=12.0, seed=seed, calendar_effects=False)
+    rng = np.random.default_rng(100 + seed)
+    hours = pd.DatetimeIndex(frame["hour_start"])
+    mean = 12.0 * ward_profile(hours) / ward_profile(hours)[ward_profile(hours) > 0].mean()
+    if factor_from is not None:
+        mean = np.where(hours >= pd.Timestamp(factor_from), mean * 0.5, mean)
+    noise = rng.gamma(1.0 / 0.15, 0.15, len(frame))
+    return frame.assign(count=rng.poisson(mean * noise).astype(float))
+
+
+def test_glm_intervals_are_calibrated_on_overdispersed_counts() -> None:
+    # Real counts vary more than Poisson: the rolling-origin calibration must find how much.
+    inside80, inside95, n = 0, 0, 0
+    for seed in range(3):
+        frame = _overdispersed(seed, 126)
+        hours = pd.DatetimeIndex(frame["hour_start"])
+        train, test = frame[hours < "2025-04-28"], frame[hours >= "2025-04-28"]
+        predicted = (
+            CalendarGLM(WARD_OFFICE).fit(train).predict(pd.DatetimeIndex(test["hour_start"]))
+        )
+        is_open = WARD_OFFICE.is_open(pd.DatetimeIndex(test["hour_start"]))
+        y, p = test["count"].to_numpy()[is_open], predicted[is_open]
+        inside80 += int(((y >= p["lo80"]) & (y <= p["hi80"])).sum())
+        inside95 += int(((y >= p["lo95"]) & (y <= p["hi95"])).sum())
+        n += len(y)
+        assert (p["lo95"] <= p["lo80"]).all() and (p["hi95"] >= p["hi80"]).all()
+    assert inside80 / n == pytest.approx(0.80, abs=0.05)
+    assert inside95 / n == pytest.approx(0.95, abs=0.03)
+
+
+def test_glm_follows_a_lasting_level_shift() -> None:
+    # Volume halves four weeks before the end (a reopening at half capacity, say).
+    frame = _overdispersed(7, 154, factor_from="2025-04-28")
+    hours = pd.DatetimeIndex(frame["hour_start"])
+    train, test = frame[hours < "2025-05-26"], frame[hours >= "2025-05-26"]
+    index = pd.DatetimeIndex(test["hour_start"])
+    is_open = WARD_OFFICE.is_open(index)
+    y = test["count"].to_numpy()[is_open]
+    glm = CalendarGLM(WARD_OFFICE, interactions=False).fit(train)
+    assert glm.level_weight > 0
+    glm_mae = np.abs(y - glm.predict(index)["mean"].to_numpy()[is_open]).mean()
+    baseline = WeekdayHourMean(WARD_OFFICE).fit(train).predict(index)["mean"].to_numpy()
+    assert glm_mae < 0.9 * np.abs(y - baseline[is_open]).mean()
+
+
+def test_glm_calibrates_around_a_closure() -> None:
+    # Three closed weeks inside the calibration origins (a refurbishment, a lockdown).
+    closed = pd.date_range("2025-02-17", "2025-03-09").date
+    schedule = OpeningSchedule(WARD_OFFICE.hours, frozenset(closed), closed_on_holidays=True)
+    train = one_series("2025-01-06", 84, mean_per_hour=10.0, schedule=schedule)
+    predicted = CalendarGLM(schedule).fit(train).predict(_next_weeks("2025-03-31"))
+    is_open = schedule.is_open(pd.DatetimeIndex(predicted.index))
+    assert (predicted.loc[is_open, "mean"] > 0).all()
+    assert (predicted.loc[is_open, "hi80"] >= predicted.loc[is_open, "lo80"]).all()
