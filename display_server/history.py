@@ -13,7 +13,7 @@ import threading
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 from display_server.core.estimate_model import QueueHistory
 from display_server.core.tickets import EventType
@@ -87,15 +87,19 @@ class SiteHistories:
         self._feeds: dict[str, _SiteFeed] = {}
         self._guard = threading.Lock()
 
-    def get(self, sessions: sessionmaker[Session], *, site: str, now: dt.datetime) -> QueueHistory:
-        """The site's history with every committed event fed.
+    def get(self, session: Session, *, site: str, now: dt.datetime) -> QueueHistory:
+        """The site's history with every event `session` can see fed to it.
 
-        It reads in a session of its own: an event of a transaction still open might be rolled
-        back, and its seq then reused by another event.
+        Call it from a read session, or in a write transaction before it logs any event: an
+        event of a transaction that is later rolled back must never be fed (its seq would be
+        reused by another event, which the history would then skip).
         """
         with self._guard:
             feed = self._feeds.setdefault(site, _SiteFeed())
-        with feed.lock, sessions() as session:
+        # Hold a connection before the lock: a thread holding the lock must never wait for the
+        # pool, or it deadlocks with a writer that holds a connection and waits for the lock.
+        session.connection()
+        with feed.lock:
             if feed.seq is None:
                 feed.seq = _seq_before(session, site=site, since=now - LOOKBACK)
             while True:

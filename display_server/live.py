@@ -156,10 +156,12 @@ def _outcome_messages(
         messages.append((site_channel(site.id), change))
     messages[-1][1]["status"] = status
     # Everyone still waiting moved (or their estimate did): one estimate run for all of them.
+    # A plain new ticket joins at the back and moves nobody, so then only it is told.
     estimates = estimate_all(state, now=now)
     seq = status["seq"]
+    moved = [t for t in state.waiting if _moves_the_line(outcome) or t.id == (acted and acted.id)]
     followed: list[tuple[Ticket, WaitEstimate]] = [
-        (t, estimates.get(t.id, NO_WAIT)) for t in state.waiting
+        (t, estimates.get(t.id, NO_WAIT)) for t in moved
     ]
     if acted is not None and acted.status is not TicketStatus.WAITING:
         followed.append((acted, NO_WAIT))
@@ -167,6 +169,14 @@ def _outcome_messages(
         message = ticket_message(config, ticket, estimate, seq=seq, at=now)
         messages.append((ticket_channel(ticket.token), message))
     return messages
+
+
+def _moves_the_line(outcome: Outcome) -> bool:
+    """Whether the change can alter the position or estimate of tickets other than its own."""
+    return any(
+        event.type is not EventType.ISSUED or event.data.get("priority", False)
+        for _, event in outcome.events
+    )
 
 
 async def publish_outcome(runtime: Runtime, outcome: Outcome) -> None:

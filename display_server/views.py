@@ -90,11 +90,10 @@ def site_status(
         hours is not None and hours.open <= local_now.time().replace(tzinfo=None) < hours.cutoff
     )
     services = []
+    issued_counts = ticket_store.issued_counts(session, site=site.id, business_date=day)
     for service in site.services:
         estimate = estimate_new(state, service=service.id, now=now)
-        issued = ticket_store.issued_count(
-            session, site=site.id, service=service.id, business_date=day
-        )
+        issued = issued_counts.get(service.id, 0)
         services.append(
             {
                 "id": service.id,
@@ -125,12 +124,9 @@ def site_status(
                 "serving_status": view.current.status.value if view.current else None,
             }
         )
-    called = [
-        t
-        for t in ticket_store.tickets_of_day(session, site=site.id, business_date=day)
-        if t.called_at is not None and t.counter is not None
-    ]
-    called.sort(key=lambda t: t.called_at or now, reverse=True)
+    called = ticket_store.recent_calls(
+        session, site=site.id, business_date=day, limit=RECENT_CALLS
+    )
     labels = {c.id: c.label for c in site.counters}
     calling = [
         {
@@ -142,7 +138,7 @@ def site_status(
             "recalls": t.recalls,
             "status": t.status.value,
         }
-        for t in called[:RECENT_CALLS]
+        for t in called
     ]
     opening = rules.next_opening(config, site, now)
     return {

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Header, Path, Request, Response
@@ -9,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from display_server import office
 from display_server.api.deps import ConfigDep, PrincipalDep, RuntimeDep, SessionDep
@@ -194,17 +196,13 @@ async def cancel_ticket(token: str, request: Request, runtime: RuntimeDep) -> di
     """The visitor gives up the ticket."""
     config = runtime.config
 
-    def work(session: Session) -> tuple[office.Outcome, dict[str, Any]]:
+    def work(session: Session) -> office.Outcome:
         ticket = _by_token(session, token)
-        outcome = office.change_ticket(
+        return office.change_ticket(
             session, config=config, ticket=ticket, action="cancel", now=runtime.now(), staff=None
         )
-        assert outcome.ticket is not None
-        return outcome, _describe(session, runtime, request, outcome.ticket)
 
-    outcome, view = await transact(runtime, work)
-    await publish_outcome(runtime, outcome)
-    return view
+    return await _commit_and_describe(runtime, request, work)
 
 
 class TicketActionBody(BaseModel):
@@ -224,13 +222,13 @@ async def floor_ticket_action(
 ) -> dict[str, Any]:
     """Floor managers (and staff for re-queues) act on any ticket of their site."""
 
-    def work(session: Session) -> tuple[office.Outcome, dict[str, Any]]:
+    def work(session: Session) -> office.Outcome:
         ticket = ticket_store.by_id(session, ticket_id=ticket_id)
         if ticket is None:
             raise NotFound(f"no ticket {ticket_id}")
         roles = (Role.FLOOR, Role.STAFF) if action == "requeue" else (Role.FLOOR,)
         who = require(principal, *roles, site=ticket.site)
-        outcome = office.change_ticket(
+        return office.change_ticket(
             session,
             config=config,
             ticket=ticket,
@@ -239,9 +237,25 @@ async def floor_ticket_action(
             staff=who.name,
             service=body.service if body else None,
         )
-        assert outcome.ticket is not None
-        return outcome, _describe(session, runtime, request, outcome.ticket)
 
-    outcome, view = await transact(runtime, work)
+    return await _commit_and_describe(runtime, request, work)
+
+
+async def _commit_and_describe(
+    runtime: Runtime, request: Request, work: Callable[[Session], office.Outcome]
+) -> dict[str, Any]:
+    """Commit a change to a ticket, publish it, and answer with the ticket as it is now.
+
+    The answer is read after the commit: its estimate needs the event log caught up, which a
+    transaction that has just logged events must not do (history.py).
+    """
+    outcome = await transact(runtime, work)
     await publish_outcome(runtime, outcome)
-    return view
+    ticket = outcome.ticket
+    assert ticket is not None
+
+    def describe() -> dict[str, Any]:
+        with runtime.sessions() as session:
+            return _describe(session, runtime, request, ticket)
+
+    return await run_in_threadpool(describe)

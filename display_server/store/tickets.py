@@ -61,10 +61,14 @@ def take_number(session: Session, *, site: str, service: str, business_date: dt.
     return int(issued) - 1
 
 
-def issued_count(session: Session, *, site: str, service: str, business_date: dt.date) -> int:
-    """How many tickets `service` has numbered today."""
-    row = session.get(NumberSequenceRow, (site, service, business_date))
-    return row.issued if row else 0
+def issued_counts(session: Session, *, site: str, business_date: dt.date) -> dict[str, int]:
+    """How many tickets each service of the site has numbered on the day."""
+    rows = session.execute(
+        select(NumberSequenceRow.service, NumberSequenceRow.issued).where(
+            NumberSequenceRow.site == site, NumberSequenceRow.business_date == business_date
+        )
+    )
+    return {service: issued for service, issued in rows}
 
 
 def insert_ticket(
@@ -170,11 +174,20 @@ def at_counter(session: Session, *, counter: str) -> Ticket | None:
     return to_ticket(row) if row else None
 
 
-def tickets_of_day(session: Session, *, site: str, business_date: dt.date) -> Sequence[Ticket]:
-    rows = session.scalars(
-        select(TicketRow)
-        .where(TicketRow.site == site, TicketRow.business_date == business_date)
-        .order_by(TicketRow.id)
+def recent_calls(
+    session: Session, *, site: str, business_date: dt.date, limit: int
+) -> Sequence[Ticket]:
+    """The day's tickets most recently called at a counter, newest first."""
+    rows = session.execute(
+        select(*TicketRow.__table__.columns)
+        .where(
+            TicketRow.site == site,
+            TicketRow.business_date == business_date,
+            TicketRow.called_at.is_not(None),
+            TicketRow.counter.is_not(None),
+        )
+        .order_by(TicketRow.called_at.desc())
+        .limit(limit)
     )
     return [to_ticket(row) for row in rows]
 
