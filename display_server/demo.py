@@ -92,7 +92,7 @@ def prepare_demo(settings: Settings, *, host: str, port: int) -> None:
         f"  lobby display     {base}/display/{site.id}",
         f"  counter console   {base}/counter/{first_counter}",
         f"  staff sign-in     {DEMO_USER} / {DEMO_PASSWORD}",
-        f"  kiosk             {base}/kiosk/{site.id}",
+        f"  kiosk             {base}/kiosk/{site.id}?token={kiosk_token}",
         f"  forecast calendar {base}/sites/{site.id}#forecast"
         + (f"   ({history} SIMULATED past tickets written)" if history else ""),
         f"  API docs          {base}/docs",

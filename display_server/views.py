@@ -19,7 +19,7 @@ from display_server.store import tickets as ticket_store
 RECENT_CALLS = 8
 
 
-def crowding_level(config: WardConfig, minutes: int | None) -> str:
+def crowding_level(config: WardConfig, minutes: float | None) -> str:
     """quiet / moderate / busy / very_busy from an expected wait, by the policy's thresholds."""
     if minutes is None:
         return "closed"
@@ -31,6 +31,16 @@ def crowding_level(config: WardConfig, minutes: int | None) -> str:
     if minutes < high:
         return "busy"
     return "very_busy"
+
+
+def expected_minutes(estimate: WaitEstimate) -> float | None:
+    """The expected wait: the level follows it, not the top of the 80 % range, which at cold
+    start is wide enough to call an empty line crowded."""
+    if estimate.minutes_min is None or estimate.minutes_max is None:
+        return None
+    if estimate.expected is not None:
+        return estimate.expected
+    return (estimate.minutes_min + estimate.minutes_max) / 2
 
 
 def ticket_view(
@@ -103,7 +113,7 @@ def site_status(
                 "waiting": estimate.ahead,
                 "est_wait_min": estimate.minutes_min,
                 "est_wait_max": estimate.minutes_max,
-                "level": crowding_level(config, estimate.minutes_max),
+                "level": crowding_level(config, expected_minutes(estimate)),
                 "daily_cap": service.daily_cap,
                 "remaining": None
                 if service.daily_cap is None

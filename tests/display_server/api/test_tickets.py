@@ -182,3 +182,16 @@ def test_visitor_cancels_once(client: TestClient) -> None:
     assert response.status_code == 200 and response.json()["status"] == "cancelled"
     assert client.delete(f"/api/v1/tickets/{ticket['token']}").status_code == 409
     assert ticket_count(client) == 0
+
+
+def test_crowding_level_follows_the_expected_wait(client: TestClient) -> None:
+    staff = make_token(client, "staff", "nerima")
+    client.post("/api/v1/counters/nerima-4/open", headers=staff)  # mynumber only
+    services = {s["id"]: s for s in client.get("/api/v1/sites/nerima/status").json()["services"]}
+    empty = services["mynumber"]
+    assert empty["waiting"] == 0 and empty["level"] == "quiet"
+    for _ in range(12):
+        issue(client, staff, service="mynumber")
+    services = {s["id"]: s for s in client.get("/api/v1/sites/nerima/status").json()["services"]}
+    assert services["mynumber"]["level"] in ("busy", "very_busy")
+    assert services["moving"]["level"] == "closed"  # no counter serving it is open
