@@ -1,9 +1,10 @@
-"""Each site's `QueueHistory`, kept in step with the event log for the wait estimator.
+"""Each site's `QueueHistory` and open tickets, kept in step with the event log.
 
 The log in the database is the truth, shared by every server process: before an estimate, a
-process reads the events it has not seen yet (by per-site `seq`) and feeds them to its history,
-oldest first, so all processes estimate from the same facts. A cold history starts from the last
-`LOOKBACK` of events.
+process reads the events it has not seen yet (by per-site `seq`), feeds them to its history,
+oldest first, and re-reads only the tickets those events touched, so all processes estimate from
+the same facts without decoding the whole queue on every request. A cold history starts from
+the last `LOOKBACK` of events; cold open tickets are read whole once.
 """
 
 from __future__ import annotations
@@ -16,8 +17,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from display_server.core.estimate_model import QueueHistory
-from display_server.core.tickets import EventType
+from display_server.core.tickets import EventType, Ticket
 from display_server.store import events as event_store
+from display_server.store import tickets as ticket_store
 from display_server.store.models import EventRow
 
 LOOKBACK = dt.timedelta(days=14)
@@ -43,6 +45,9 @@ class _SiteFeed:
     seq: int | None = None
     visits: dict[int, _Visit] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    #: The site's open tickets as of event `tickets_seq` (None until first read).
+    tickets: dict[int, Ticket] | None = None
+    tickets_seq: int = 0
 
     def feed(self, row: EventRow) -> None:
         kind, at, service = EventType(row.type), row.at, row.service
@@ -87,8 +92,10 @@ class SiteHistories:
         self._feeds: dict[str, _SiteFeed] = {}
         self._guard = threading.Lock()
 
-    def get(self, session: Session, *, site: str, now: dt.datetime) -> QueueHistory:
-        """The site's history with every event `session` can see fed to it.
+    def get(
+        self, session: Session, *, site: str, now: dt.datetime
+    ) -> tuple[QueueHistory, list[Ticket]]:
+        """The site's history and open tickets with every event `session` can see applied.
 
         Call it from a read session, or in a write transaction before it logs any event: an
         event of a transaction that is later rolled back must never be fed (its seq would be
@@ -100,15 +107,31 @@ class SiteHistories:
         # pool, or it deadlocks with a writer that holds a connection and waits for the lock.
         session.connection()
         with feed.lock:
+            if feed.tickets is None:
+                # The seq first: a ticket changed after it is read again below.
+                feed.tickets_seq = event_store.current_seq(session, site=site)
+                feed.tickets = {t.id: t for t in ticket_store.open_tickets(session, site=site)}
             if feed.seq is None:
                 feed.seq = _seq_before(session, site=site, since=now - LOOKBACK)
+            touched: set[int] = set()
             while True:
                 rows = event_store.events_after(session, site=site, seq=feed.seq, limit=BATCH)
                 for row in rows:
                     feed.feed(row)
                     feed.seq = row.seq
+                    if row.ticket_id is not None and row.seq > feed.tickets_seq:
+                        touched.add(row.ticket_id)
                 if len(rows) < BATCH:
-                    return feed.history
+                    break
+            fresh = {t.id: t for t in ticket_store.by_ids(session, ticket_ids=touched)}
+            for ticket_id in touched:
+                ticket = fresh.get(ticket_id)
+                if ticket is not None and ticket.status.is_open:
+                    feed.tickets[ticket_id] = ticket
+                else:
+                    feed.tickets.pop(ticket_id, None)
+            feed.tickets_seq = max(feed.tickets_seq, feed.seq)
+            return feed.history, sorted(feed.tickets.values(), key=lambda t: t.id)
 
 
 def _seq_before(session: Session, *, site: str, since: dt.datetime) -> int:

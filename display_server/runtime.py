@@ -7,7 +7,7 @@ import datetime as dt
 import logging
 import secrets
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +20,7 @@ from starlette.concurrency import run_in_threadpool
 from display_server import office
 from display_server.config import Site, WardConfig, load_config
 from display_server.core.estimate import QueueState
+from display_server.core.tickets import Ticket
 from display_server.history import SiteHistories
 from display_server.hub import create_hub
 from display_server.i18n import Catalog, load_catalog
@@ -86,13 +87,21 @@ class Runtime:
     def now(self) -> dt.datetime:
         return self.clock.now()
 
-    def queue_state(self, session: Session, site: Site, now: dt.datetime) -> QueueState:
+    def queue_state(
+        self, session: Session, site: Site, now: dt.datetime, *, including: Sequence[Ticket] = ()
+    ) -> QueueState:
         """The site's queue with its history caught up: what every estimate should start from.
 
-        Not for a write transaction that has already logged events (see `SiteHistories.get`).
+        Not for a write transaction that has already logged events (see `SiteHistories.get`);
+        a transaction's own new tickets, not yet in the log, are passed as `including`.
         """
-        history = self.histories.get(session, site=site.id, now=now)
-        return office.queue_state(session, config=self.config, site=site, now=now, history=history)
+        history, tickets = self.histories.get(session, site=site.id, now=now)
+        if including:
+            own = {t.id for t in including}
+            tickets = [t for t in tickets if t.id not in own] + list(including)
+        return office.queue_state(
+            session, config=self.config, site=site, now=now, history=history, open_tickets=tickets
+        )
 
 
 async def transact(runtime: Runtime, work: Callable[[Session], T]) -> T:

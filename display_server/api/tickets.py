@@ -157,7 +157,8 @@ def _estimate(session: Session, runtime: Runtime, ticket: Ticket) -> WaitEstimat
     site = runtime.config.site(ticket.site)
     assert site is not None
     now = runtime.now()
-    return estimate_ticket(runtime.queue_state(session, site, now), ticket, now=now)
+    state = runtime.queue_state(session, site, now, including=(ticket,))
+    return estimate_ticket(state, ticket, now=now)
 
 
 def _describe(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from sqlalchemy import Row, insert, select, update
@@ -138,6 +138,15 @@ def by_idempotency_key(
         select(TicketRow).where(TicketRow.site == site, TicketRow.idempotency_key == key)
     ).first()
     return (to_ticket(row), row.request_hash) if row else None
+
+
+def by_ids(session: Session, *, ticket_ids: Iterable[int]) -> list[Ticket]:
+    """The tickets with these ids (those that exist)."""
+    ids = sorted(ticket_ids)
+    if not ids:
+        return []
+    rows = session.execute(select(*TicketRow.__table__.columns).where(TicketRow.id.in_(ids)))
+    return [to_ticket(row) for row in rows]
 
 
 def by_token(session: Session, *, token: str, for_update: bool = False) -> Ticket | None:

@@ -19,6 +19,8 @@ def test_console_calls_a_ticket(live_server: LiveServer, page: Any) -> None:
     ).json()
     login(page, live_server, "tanaka", "/counter/nerima-1")
     page.get_by_role("button", name="受付開始").click()
+    # The form reloads the page: wait for the open counter before pressing the shortcut.
+    page.wait_for_selector("button[data-key='n']:not([disabled])")
     page.keyboard.press("n")
     page.wait_for_selector(".big-number")
     assert page.inner_text(".big-number") == issued["display_number"]
