@@ -28,6 +28,7 @@ from display_server.core.estimate import WaitEstimate, estimate_all, estimate_ti
 from display_server.core.tickets import Event, EventType, Ticket, TicketStatus
 from display_server.office import Outcome
 from display_server.runtime import Runtime
+from display_server.runtime import site_status as runtime_site_status
 from display_server.store import events as event_store
 from display_server.store import tickets as ticket_store
 from display_server.views import site_status, ticket_view
@@ -84,9 +85,7 @@ def ticket_message(
 def load_snapshot(runtime: Runtime, site: Site) -> dict[str, Any]:
     """A fresh snapshot from the database (worker thread)."""
     with runtime.sessions() as session:
-        now = runtime.now()
-        state = runtime.queue_state(session, site, now)
-        status = site_status(session, config=runtime.config, site=site, now=now, state=state)
+        status = runtime_site_status(runtime, session, site, runtime.now())
     return snapshot_message(status)
 
 
@@ -160,9 +159,7 @@ def _outcome_messages(
     estimates = estimate_all(state, now=now)
     seq = status["seq"]
     moved = [t for t in state.waiting if _moves_the_line(outcome) or t.id == (acted and acted.id)]
-    followed: list[tuple[Ticket, WaitEstimate]] = [
-        (t, estimates.get(t.id, NO_WAIT)) for t in moved
-    ]
+    followed: list[tuple[Ticket, WaitEstimate]] = [(t, estimates.get(t.id, NO_WAIT)) for t in moved]
     if acted is not None and acted.status is not TicketStatus.WAITING:
         followed.append((acted, NO_WAIT))
     for ticket, estimate in followed:

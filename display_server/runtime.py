@@ -17,7 +17,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 
-from display_server import office
+from display_server import office, views
 from display_server.config import Site, WardConfig, load_config
 from display_server.core.estimate import QueueState
 from display_server.core.tickets import Ticket
@@ -102,6 +102,16 @@ class Runtime:
         return office.queue_state(
             session, config=self.config, site=site, now=now, history=history, open_tickets=tickets
         )
+
+
+def site_status(
+    runtime: Runtime, session: Session, site: Site, now: dt.datetime, *, lang: str = "ja"
+) -> dict[str, Any]:
+    """The site's status from its caught-up queue (`views.site_status` with `queue_state`)."""
+    state = runtime.queue_state(session, site, now)
+    return views.site_status(
+        session, config=runtime.config, site=site, now=now, lang=lang, state=state
+    )
 
 
 async def transact(runtime: Runtime, work: Callable[[Session], T]) -> T:

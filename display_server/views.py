@@ -11,7 +11,6 @@ from display_server.config import Site, WardConfig
 from display_server.core import rules
 from display_server.core.estimate import QueueState, WaitEstimate, estimate_new
 from display_server.core.tickets import Ticket
-from display_server.office import queue_state
 from display_server.store import events as event_store
 from display_server.store import tickets as ticket_store
 
@@ -88,11 +87,13 @@ def site_status(
     config: WardConfig,
     site: Site,
     now: dt.datetime,
+    state: QueueState,
     lang: str = "ja",
-    state: QueueState | None = None,
 ) -> dict[str, Any]:
-    """The contract's site status: waiting and estimates per service, counters, recent calls."""
-    state = state or queue_state(session, config=config, site=site, now=now)
+    """The contract's site status: waiting and estimates per service, counters, recent calls.
+
+    `state` comes from `Runtime.queue_state`, so that every page shows the same estimate.
+    """
     day = rules.business_date(config, now)
     hours = config.hours_on(site, day)
     local_now = now.astimezone(config.policy.zone)
@@ -134,9 +135,7 @@ def site_status(
                 "serving_status": view.current.status.value if view.current else None,
             }
         )
-    called = ticket_store.recent_calls(
-        session, site=site.id, business_date=day, limit=RECENT_CALLS
-    )
+    called = ticket_store.recent_calls(session, site=site.id, business_date=day, limit=RECENT_CALLS)
     labels = {c.id: c.label for c in site.counters}
     calling = [
         {

@@ -16,11 +16,10 @@ from display_server.core.errors import NotFound
 from display_server.core.tickets import Channel, Ticket, TicketStatus
 from display_server.i18n import MissingMessageError, Translator
 from display_server.live import publish_outcome
-from display_server.runtime import Runtime, transact
+from display_server.runtime import Runtime, site_status, transact
 from display_server.security import Principal, Role, require
 from display_server.store import floor as floor_store
 from display_server.store import tickets as ticket_store
-from display_server.views import site_status
 
 router = APIRouter(prefix="/api/v1", tags=["floor"])
 TICKET_ACTIONS = ("cancel", "requeue", "prioritise", "transfer")
@@ -120,7 +119,7 @@ def floor_view(
     """Counters with who serves what and for how long, queues with their longest wait,
     open tickets, recent no-shows and the alerts a floor manager should act on."""
     config, now = runtime.config, runtime.now()
-    status = site_status(session, config=config, site=site, now=now, lang=lang)
+    status = site_status(runtime, session, site, now, lang=lang)
     today = rules.business_date(config, now)
     open_now = sorted(
         (t for t in ticket_store.open_tickets(session, site=site.id) if t.business_date == today),

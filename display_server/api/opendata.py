@@ -18,11 +18,10 @@ from fastapi import APIRouter, Query, Request, Response
 from sqlalchemy.orm import Session
 
 from display_server import office
-from display_server.api.deps import ConfigDep, RuntimeDep, SessionDep
-from display_server.config import WardConfig
+from display_server.api.deps import RuntimeDep, SessionDep
 from display_server.core import rules, stats
+from display_server.runtime import Runtime, site_status
 from display_server.store.stats import event_records
-from display_server.views import site_status
 
 router = APIRouter(prefix="/api/v1/opendata", tags=["open data"])
 
@@ -53,13 +52,14 @@ SiteFilter = Annotated[str | None, Query(min_length=1, max_length=40)]
 
 
 def congestion(
-    session: Session, config: WardConfig, now: dt.datetime, days: int, site_id: str | None
+    session: Session, runtime: Runtime, now: dt.datetime, days: int, site_id: str | None
 ) -> list[dict[str, Any]]:
     """The feed's rows: one live row per site and service, then hourly history rows.
 
     Estimates are computed for the start of the current minute (they drift with the clock
     while someone is being served), so the body, and its ETag, change only when the data does
     or a minute passes; counts and history are read as they are now."""
+    config = runtime.config
     zone = config.policy.zone
     minute = now.replace(second=0, microsecond=0)
     sites = [office.find_site(config, site_id)] if site_id else list(config.sites)
@@ -80,7 +80,7 @@ def congestion(
         }
 
     for site in sites:
-        status = site_status(session, config=config, site=site, now=minute)
+        status = site_status(runtime, session, site, minute)
         for service in status["services"]:
             rows.append(
                 {
@@ -139,12 +139,11 @@ def congestion_json(
     request: Request,
     session: SessionDep,
     runtime: RuntimeDep,
-    config: ConfigDep,
     days: Days = 7,
     site: SiteFilter = None,
 ) -> Response:
     """Live and hourly congestion as a JSON array of flat records (see docs/opendata.md)."""
-    rows = congestion(session, config, runtime.now(), days, site)
+    rows = congestion(session, runtime, runtime.now(), days, site)
     body = json.dumps(rows, ensure_ascii=False, separators=(",", ":")).encode()
     return _cached(request, body, "application/json")
 
@@ -154,12 +153,11 @@ def congestion_csv(
     request: Request,
     session: SessionDep,
     runtime: RuntimeDep,
-    config: ConfigDep,
     days: Days = 7,
     site: SiteFilter = None,
 ) -> Response:
     """The same records as CSV (UTF-8 with a BOM, so spreadsheet software reads the Japanese)."""
-    rows = congestion(session, config, runtime.now(), days, site)
+    rows = congestion(session, runtime, runtime.now(), days, site)
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=COLUMNS, lineterminator="\r\n")
     writer.writeheader()

@@ -8,7 +8,7 @@ from fastapi import APIRouter
 
 from display_server import office
 from display_server.api.deps import ConfigDep, LangDep, RuntimeDep, SessionDep
-from display_server.views import site_status
+from display_server.runtime import site_status
 
 router = APIRouter(prefix="/api/v1", tags=["sites"])
 
@@ -21,14 +21,7 @@ def list_sites(
     now = runtime.now()
     sites = []
     for site in config.sites:
-        status = site_status(
-            session,
-            config=config,
-            site=site,
-            now=now,
-            lang=lang,
-            state=runtime.queue_state(session, site, now),
-        )
+        status = site_status(runtime, session, site, now, lang=lang)
         sites.append(
             {
                 "id": site.id,
@@ -48,6 +41,4 @@ def get_site_status(
 ) -> dict[str, Any]:
     """Waiting and estimated wait per service, counters, and the numbers being called."""
     found = office.find_site(config, site)
-    now = runtime.now()
-    state = runtime.queue_state(session, found, now)
-    return site_status(session, config=config, site=found, now=now, lang=lang, state=state)
+    return site_status(runtime, session, found, runtime.now(), lang=lang)

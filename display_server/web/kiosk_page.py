@@ -20,9 +20,9 @@ from display_server.api.deps import LangDep, RuntimeDep, SessionDep
 from display_server.core.errors import IssueRefused
 from display_server.errors import MadoguchiError
 from display_server.i18n import negotiate
+from display_server.runtime import site_status
 from display_server.security import Principal, Role
 from display_server.store import auth as auth_store
-from display_server.views import site_status
 from kiosk import errors as kiosk_errors
 from kiosk import page as kiosk_page
 
@@ -87,11 +87,7 @@ def kiosk_status(
 ) -> dict[str, Any]:
     """The same answer as the kiosk agent's `/status`, without a printer."""
     found = office.find_site(runtime.config, site)
-    now = runtime.now()
-    state = runtime.queue_state(session, found, now)
-    status = site_status(
-        session, config=runtime.config, site=found, now=now, lang=lang, state=state
-    )
+    status = site_status(runtime, session, found, runtime.now(), lang=lang)
     return {"ok": True, "status": status, "printer": None, "pending": [], "reprinted": []}
 
 

@@ -27,6 +27,7 @@ from display_server.api.errors import status_for
 from display_server.core.errors import NothingWaiting
 from display_server.errors import MadoguchiError
 from display_server.i18n import SUPPORTED_LANGUAGES
+from display_server.runtime import site_status
 from display_server.security import (
     LOGIN_CSRF_COOKIE,
     SESSION_COOKIE,
@@ -38,7 +39,6 @@ from display_server.security import (
     verify_password,
 )
 from display_server.store import auth as auth_store
-from display_server.views import site_status
 
 templates = Jinja2Templates(directory=Path(__file__).with_name("templates"))
 router = APIRouter(include_in_schema=False)
@@ -190,9 +190,7 @@ def _counter_page(
     site, counter = office.find_counter(config, counter_id)
     with runtime.sessions() as session:
         view = counter_view(session, runtime, request, counter_id)
-        now = runtime.now()
-        state = runtime.queue_state(session, site, now)
-        status = site_status(session, config=config, site=site, now=now, lang=lang, state=state)
+        status = site_status(runtime, session, site, runtime.now(), lang=lang)
     return render(
         request,
         "counter.html",

@@ -20,9 +20,8 @@ from display_server.core.errors import InvalidTransition
 from display_server.core.tickets import TicketStatus
 from display_server.i18n import Translator
 from display_server.live import load_ticket, publish_outcome
-from display_server.runtime import transact
+from display_server.runtime import site_status, transact
 from display_server.store import tickets as ticket_store
-from display_server.views import site_status
 from display_server.web.pages import render
 
 router = APIRouter(include_in_schema=False)
@@ -70,17 +69,7 @@ def index(
 ) -> HTMLResponse:
     """Every site's waiting and crowding, live."""
     now = runtime.now()
-    statuses = [
-        site_status(
-            session,
-            config=config,
-            site=s,
-            now=now,
-            lang=lang,
-            state=runtime.queue_state(session, s, now),
-        )
-        for s in config.sites
-    ]
+    statuses = [site_status(runtime, session, s, now, lang=lang) for s in config.sites]
     return render(
         request,
         "index.html",
@@ -106,9 +95,7 @@ def site_page(
 ) -> HTMLResponse:
     """One site: waiting per service, counters, numbers called (and later its forecast)."""
     found = office.find_site(config, site)
-    now = runtime.now()
-    state = runtime.queue_state(session, found, now)
-    status = site_status(session, config=config, site=found, now=now, lang=lang, state=state)
+    status = site_status(runtime, session, found, runtime.now(), lang=lang)
     return render(
         request,
         "site.html",
@@ -133,9 +120,7 @@ def display_page(
 ) -> HTMLResponse:
     """The lobby screen: always bilingual, so it is rendered in Japanese and English at once."""
     found = office.find_site(config, site)
-    now = runtime.now()
-    state = runtime.queue_state(session, found, now)
-    status = site_status(session, config=config, site=found, now=now, lang="ja", state=state)
+    status = site_status(runtime, session, found, runtime.now())
     ja, en = runtime.catalog.for_language("ja"), runtime.catalog.for_language("en")
     voice = {
         key: {"ja": ja(key), "en": en(key)}
