@@ -33,7 +33,7 @@ import uvicorn
 from display_server.security import new_device_token
 from display_server.store import auth as auth_store
 from display_server.store.db import make_engine, make_sessionmaker, upgrade
-from kiosk import KioskAgent, create_kiosk_app
+from kiosk import KioskAgent, ReprintStore, create_kiosk_app
 from printers import VirtualPrinter, open_printer
 
 TARGET_MS = 300.0
@@ -99,8 +99,9 @@ def main() -> None:
     printer._finish = timed_finish  # type: ignore[method-assign]
     client = httpx.Client(base_url=f"http://127.0.0.1:{server_port}", timeout=3.0,
                           headers={"Authorization": f"Bearer {token}"})
-    agent = KioskAgent(client, open_printer(printer.uri), site="nerima", device="bench",
-                       mode=args.mode, width=args.width)
+    reprints = ReprintStore(work / "kiosk-state")
+    agent = KioskAgent(client, open_printer(printer.uri), reprints=reprints, site="nerima",
+                       device="bench", mode=args.mode, width=args.width)
     kiosk = uvicorn.Server(uvicorn.Config(create_kiosk_app(agent, monitor_s=0), host="127.0.0.1",
                                           port=kiosk_port, log_level="warning"))
     thread = threading.Thread(target=kiosk.run, daemon=True)
@@ -130,6 +131,7 @@ def main() -> None:
         thread.join(timeout=10)
         printer.stop()
         client.close()
+        reprints.close()
         server.terminate()
         server.wait(timeout=10)
     result = {

@@ -98,6 +98,7 @@ def create_app(
             for task in tasks:
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
+            await runtime.status_refresh.idle()
             await feeds.close()
             await runtime.hub.disconnect()
             runtime.engine.dispose()

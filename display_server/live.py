@@ -3,19 +3,22 @@
 Message formats (JSON text; see docs/live.md):
 
 - site channel `site:{site}`: one change per event, `{seq, type, site, at, counter,
-  counter_label, service, display_number, recalls}`; the last change of a transaction also
-  carries `status`, the fresh site status (`views.site_status`), so screens never need an HTTP
-  round trip. A snapshot is `{type: "snapshot", seq, status}`.
+  counter_label, service, display_number, recalls}`, sent as soon as the transaction commits;
+  then a snapshot `{type: "snapshot", seq, status}` with the fresh site status
+  (`views.site_status`), so screens never need an HTTP round trip.
 - ticket channel `ticket:{token}`: `{type: "ticket", seq, ticket}` with the ticket's view,
   people ahead, estimate and `near` (its turn is close).
 
-Each message is computed once per transaction and fanned out by the hub, so the work per event
-grows with the sites and their waiting tickets, never with the number of connected clients.
+Each message is computed once and fanned out by the hub, so the work per event grows with the
+sites and their waiting tickets, never with the number of connected clients. The snapshot and
+the ticket updates are computed at most once at a time per site (`coalesce.py`): transactions
+that commit meanwhile share the next computation, so a burst of changes costs one status.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -136,34 +139,27 @@ def load_missed(runtime: Runtime, site: Site, since: int) -> list[dict[str, Any]
         ]
 
 
-def _outcome_messages(
-    session: Session, runtime: Runtime, outcome: Outcome
+def _refresh_messages(
+    session: Session, runtime: Runtime, site: Site, outcomes: Sequence[Outcome]
 ) -> list[tuple[str, dict[str, Any]]]:
+    """The site's fresh status and the ticket updates owed for `outcomes` (committed before)."""
     config = runtime.config
-    site = config.site(outcome.site)
-    assert site is not None
     now = runtime.now()
     state = runtime.queue_state(session, site, now)
     status = site_status(session, config=config, site=site, now=now, state=state)
-    messages: list[tuple[str, dict[str, Any]]] = []
-    acted = outcome.ticket
-    for seq, event in outcome.events:
-        same = acted is not None and event.ticket_id == acted.id
-        change = change_message(
-            site, seq, event, display_number=acted.display_number if same and acted else None
-        )
-        messages.append((site_channel(site.id), change))
-    messages[-1][1]["status"] = status
+    messages: list[tuple[str, dict[str, Any]]] = [(site_channel(site.id), snapshot_message(status))]
     # Everyone still waiting moved (or their estimate did): one estimate run for all of them.
-    # A plain new ticket joins at the back and moves nobody, so then only it is told.
-    estimates = estimate_all(state, now=now)
-    seq = status["seq"]
-    moved = [t for t in state.waiting if _moves_the_line(outcome) or t.id == (acted and acted.id)]
-    followed: list[tuple[Ticket, WaitEstimate]] = [(t, estimates.get(t.id, NO_WAIT)) for t in moved]
-    if acted is not None and acted.status is not TicketStatus.WAITING:
-        followed.append((acted, NO_WAIT))
+    # A plain new ticket joins at the back and moves nobody; nobody follows it yet either (its
+    # token is only now being handed out), so then no ticket is told anything.
+    followed: list[tuple[Ticket, WaitEstimate]] = []
+    if any(_moves_the_line(outcome) for outcome in outcomes):
+        estimates = estimate_all(state, now=now)
+        followed = [(t, estimates.get(t.id, NO_WAIT)) for t in state.waiting]
+    # Tickets that left the line (called, done, cancelled …), as each outcome left them.
+    left = {o.ticket.id: o.ticket for o in outcomes if o.ticket is not None}
+    followed += [(t, NO_WAIT) for t in left.values() if t.status is not TicketStatus.WAITING]
     for ticket, estimate in followed:
-        message = ticket_message(config, ticket, estimate, seq=seq, at=now)
+        message = ticket_message(config, ticket, estimate, seq=status["seq"], at=now)
         messages.append((ticket_channel(ticket.token), message))
     return messages
 
@@ -176,14 +172,39 @@ def _moves_the_line(outcome: Outcome) -> bool:
     )
 
 
-async def publish_outcome(runtime: Runtime, outcome: Outcome) -> None:
-    """Publish a committed outcome: its site changes with the fresh status, then ticket updates."""
-    if not outcome.events:
-        return
+async def _refresh_site(runtime: Runtime, site_id: str, outcomes: list[Outcome]) -> None:
+    site = runtime.config.site(site_id)
+    assert site is not None
 
-    def compute() -> Sequence[tuple[str, dict[str, Any]]]:
+    def compute() -> list[tuple[str, dict[str, Any]]]:
         with runtime.sessions() as session:
-            return _outcome_messages(session, runtime, outcome)
+            return _refresh_messages(session, runtime, site, outcomes)
 
     messages = await run_in_threadpool(compute)
     await runtime.hub.publish_many([(channel, dumps(m)) for channel, m in messages])
+
+
+async def publish_outcome(runtime: Runtime, outcome: Outcome) -> None:
+    """Publish a committed outcome: its changes at once, then (coalesced) the fresh status.
+
+    The status and the ticket updates are computed in the background, at most once at a time
+    per site: outcomes committed meanwhile are folded into the next computation.
+    """
+    if not outcome.events:
+        return
+    site = runtime.config.site(outcome.site)
+    assert site is not None
+    acted = outcome.ticket
+    changes = [
+        change_message(
+            site,
+            seq,
+            event,
+            display_number=(
+                acted.display_number if acted is not None and event.ticket_id == acted.id else None
+            ),
+        )
+        for seq, event in outcome.events
+    ]
+    await runtime.hub.publish_many([(site_channel(site.id), dumps(c)) for c in changes])
+    runtime.status_refresh.submit(site.id, outcome, functools.partial(_refresh_site, runtime))

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 
 from display_server import office, views
+from display_server.coalesce import Coalescer
 from display_server.config import Site, WardConfig, load_config
 from display_server.core.estimate import QueueState
 from display_server.core.tickets import Ticket
@@ -52,6 +53,8 @@ class Runtime:
     #: a thread waiting on this lock wakes as soon as it is free, whereas SQLite's busy
     #: handler polls with sleeps of up to 100 ms and starves under load. A no-op elsewhere.
     writer_turn: AbstractContextManager[object]
+    #: Committed outcomes waiting for their site's live status to be recomputed (`live.py`).
+    status_refresh: Coalescer[str, office.Outcome]
 
     @classmethod
     def build(cls, settings: Settings, *, clock: Clock | None = None) -> Runtime:
@@ -82,6 +85,7 @@ class Runtime:
                 if settings.database_url.startswith("sqlite")
                 else contextlib.nullcontext()
             ),
+            status_refresh=Coalescer(),
         )
 
     def now(self) -> dt.datetime:

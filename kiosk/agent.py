@@ -3,7 +3,8 @@
 It is given its `httpx.Client` (base_url = the server, kiosk bearer token) and its printer
 connection, never builds them, so tests hand it `httpx.MockTransport`, starlette's TestClient
 or a virtual printer. Printing can fail; issuing must not: a ticket the server issued is always
-returned to the page (which shows it large with its QR) and its slip waits for a reprint.
+returned to the page (which shows it large with its QR) and its slip waits for a reprint in the
+`ReprintStore` (on disk, so a restart loses none).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import logging
 import threading
 import time
 import uuid
-from collections import OrderedDict, deque
+from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,6 +22,7 @@ from typing import Any
 import httpx
 
 from kiosk.errors import IssueRefused, RequestRejected, ServerUnavailable
+from kiosk.reprints import ReprintStore
 from printers import (
     CoverOpen,
     PaperOut,
@@ -78,13 +80,18 @@ def printer_state_of(error: PrinterError) -> str:
 
 
 class KioskAgent:
-    """One kiosk: its site, its device name on the server, its printer and how it prints."""
+    """One kiosk: its site, its device name on the server, its printer and how it prints.
+
+    `reprints` holds the slips waiting for the printer; the agent reprints what it holds,
+    including slips queued before a restart, as soon as the printer is ready.
+    """
 
     def __init__(
         self,
         client: httpx.Client,
         printer: PrinterConnection,
         *,
+        reprints: ReprintStore,
         site: str,
         device: str,
         mode: Mode = "kanji",
@@ -94,12 +101,12 @@ class KioskAgent:
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.client, self.printer, self.site, self.device = client, printer, site, device
+        self.reprints = reprints
         self.mode, self.width = mode, width
         self.retry = retry or Retry()
         self.heartbeat_s = heartbeat_s
         self._sleep = sleep
         self._lock = threading.Lock()
-        self._pending: OrderedDict[int, SlipData] = OrderedDict()
         #: Tickets whose slip came out on a reprint, so the page can tell the visitor.
         self._reprinted: deque[int] = deque(maxlen=50)
         self._health = _Health()
@@ -200,8 +207,7 @@ class KioskAgent:
         slip = slip_for(ticket, lang=lang, guidance=guidance)
         printed, state, detail = self._print(slip)
         if not printed:
-            with self._lock:
-                self._pending[int(ticket["id"])] = slip
+            self.reprints.add(int(ticket["id"]), slip)
         return Issued(ticket=ticket, printed=printed, printer_state=state, detail=detail)
 
     def _print(self, slip: SlipData) -> tuple[bool, str, str]:
@@ -220,7 +226,7 @@ class KioskAgent:
         return True, state, detail
 
     def check_printer(self) -> str:
-        """Ask the printer's status, report it, and reprint queued slips once it is ready."""
+        """Ask the printer's status, report it and the kiosk's, and reprint once it is ready."""
         try:
             status = query_status(self.printer)
         except PrinterError as error:
@@ -229,36 +235,40 @@ class KioskAgent:
             state, detail = status.state, ""
         self.printer_state = state
         self.report("printer", state, detail)
-        self.report("kiosk", "ok")
+        # A reprint queue that lost (or may lose) a slip is the kiosk's fault for staff to see.
+        fault = self.reprints.fault
+        self.report("kiosk", "error" if fault else "ok", fault)
         if state in ("ok", "paper_near_end", "unknown"):
             self.reprint_pending()
         return state
 
     def reprint_pending(self) -> int:
-        """Print queued slips in issue order; stop at the first failure. Returns how many."""
+        """Print queued slips in issue order; stop at the first failure. Returns how many.
+
+        A slip leaves the queue only once the printer took it: a crash in between prints it
+        once more after the restart rather than never.
+        """
         done = 0
-        while True:
-            with self._lock:
-                if not self._pending:
-                    return done
-                ticket_id, slip = next(iter(self._pending.items()))
+        while (queued := self.reprints.first()) is not None:
+            ticket_id, slip = queued
             printed, _, _ = self._print(slip)
             if not printed:
-                return done
+                break
+            self.reprints.remove(ticket_id)
             with self._lock:
-                self._pending.pop(ticket_id, None)
                 self._reprinted.append(ticket_id)
             done += 1
+        return done
 
     def dismiss(self, ticket_id: int) -> bool:
         """The visitor left with the number on screen: do not reprint the slip later."""
-        with self._lock:
-            return self._pending.pop(ticket_id, None) is not None
+        return self.reprints.remove(ticket_id)
 
     def queue(self) -> dict[str, list[int]]:
         """Ticket ids waiting for a reprint and recently reprinted."""
         with self._lock:
-            return {"pending": list(self._pending), "reprinted": list(self._reprinted)}
+            reprinted = list(self._reprinted)
+        return {"pending": self.reprints.ticket_ids(), "reprinted": reprinted}
 
     def monitor(self, stop: threading.Event, every_s: float = 10.0) -> None:
         """Check the printer every `every_s` seconds until `stop` is set (a daemon thread)."""

@@ -34,7 +34,19 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
                         help="this kiosk's name in staff alerts (default kiosk-HOSTNAME)")
     parser.add_argument("--idle", type=float, default=30.0,
                         help="seconds without a touch before the start screen returns (30)")
+    parser.add_argument("--state-dir", type=Path, default=default_state_dir(),
+                        help="where slips waiting for a reprint are kept across restarts, one "
+                        "directory per kiosk (default $XDG_STATE_HOME/madoguchi/kiosk, "
+                        "else ~/.local/state/madoguchi/kiosk)")
     parser.set_defaults(handler=run)
+
+
+def default_state_dir() -> Path:
+    """Where XDG keeps a program's state that must outlive a restart: .../madoguchi/kiosk."""
+    base = os.environ.get("XDG_STATE_HOME", "")
+    # The XDG spec says to ignore a relative path, which would move with the working directory.
+    root = Path(base) if os.path.isabs(base) else Path.home() / ".local" / "state"
+    return root / "madoguchi" / "kiosk"
 
 
 def read_token(token_file: Path | None) -> str:
@@ -51,15 +63,21 @@ def run(args: argparse.Namespace) -> int:
 
     from kiosk.agent import KioskAgent
     from kiosk.app import create_kiosk_app
+    from kiosk.errors import StateFileError
+    from kiosk.reprints import ReprintStore
 
     token = read_token(args.token_file)
     printer = open_printer(args.printer)
+    try:
+        reprints = ReprintStore(args.state_dir)
+    except StateFileError as exc:
+        raise SystemExit(f"kiosk state: {exc}") from exc
     # 3 s per request: with the bounded retries a visitor waits at most ~15 s for an answer.
     client = httpx.Client(base_url=args.server, timeout=3.0,
                           headers={"Authorization": f"Bearer {token}"})
-    with client:
-        agent = KioskAgent(client, printer, site=args.site, device=args.device,
-                           mode=args.mode, width=args.width)
+    with client, reprints:
+        agent = KioskAgent(client, printer, reprints=reprints, site=args.site,
+                           device=args.device, mode=args.mode, width=args.width)
         print(f"kiosk page: http://127.0.0.1:{args.port}/  (open it in the kiosk browser)")
         uvicorn.run(create_kiosk_app(agent, idle_s=args.idle), host="127.0.0.1",
                     port=args.port, log_level="warning")

@@ -26,3 +26,11 @@ class RequestRejected(KioskError):
     def __init__(self, status: int, detail: str) -> None:
         super().__init__(f"{status}: {detail}")
         self.status = status
+
+
+class StateFileError(KioskError):
+    """The kiosk's state directory or reprint file cannot be used: a setup problem to fix."""
+
+
+class CorruptStateFile(StateFileError):
+    """The reprint file is not one the kiosk can read; the store sets it aside and starts empty."""

@@ -17,6 +17,12 @@ def runtime_of(client: TestClient) -> Runtime:
     return runtime
 
 
+def settle(client: TestClient) -> None:
+    """Wait until the live status of every change so far has been published."""
+    assert client.portal is not None
+    client.portal.call(runtime_of(client).status_refresh.idle)
+
+
 def make_token(client: TestClient, role: str, site: str | None = None) -> dict[str, str]:
     """A bearer token of `role`, returned as request headers."""
     runtime = runtime_of(client)

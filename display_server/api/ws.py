@@ -29,7 +29,6 @@ from display_server.live import (
     load_snapshot,
     load_ticket,
     site_channel,
-    snapshot_message,
     ticket_channel,
 )
 from display_server.runtime import Runtime
@@ -73,14 +72,20 @@ class SiteFeed:
                     self._recent.clear()
                     continue
                 message = json.loads(text)
-                self._recent.append((message["seq"], text))
-                status = message.get("status")
-                if status is not None and status["seq"] >= self.seq:
-                    self._keep(status["seq"], dumps(snapshot_message(status)))
+                if message["type"] != "snapshot":
+                    self._recent.append((message["seq"], text))
+                elif message["seq"] >= self.seq:
+                    self._keep(message["seq"], text)
 
     @property
     def seq(self) -> int:
         return self._snapshot[1] if self._snapshot else -1
+
+    @property
+    def newest_change(self) -> int:
+        """The seq of the newest change heard (-1: none kept); it can be ahead of the snapshot,
+        whose status is computed after the changes are sent."""
+        return max((seq for seq, _ in self._recent), default=-1)
 
     def _keep(self, seq: int, text: str) -> None:
         self._snapshot = (time.monotonic(), seq, text)
@@ -225,7 +230,7 @@ async def site_socket(websocket: WebSocket, site: str) -> None:
             seq, snapshot = await feed.snapshot()
             await websocket.send_text(snapshot)
             if isinstance(since, int):
-                for text in await feed.missed(since, seq):
+                for text in await feed.missed(since, max(seq, feed.newest_change)):
                     await websocket.send_text(text)
             await _serve(websocket, sub, resync)
 

@@ -14,7 +14,7 @@ import httpx
 import pytest
 import uvicorn
 
-from kiosk import KioskAgent
+from kiosk import KioskAgent, ReprintStore
 from kiosk.app import create_kiosk_app
 from printers import VirtualPrinter, open_printer
 from tests.e2e.browser import (
@@ -36,8 +36,9 @@ class LocalKiosk:
         token = add_token(server.database_url, "kiosk", "nerima")
         self.client = httpx.Client(base_url=server.url, timeout=3.0,
                                    headers={"Authorization": f"Bearer {token}"})
-        self.agent = KioskAgent(self.client, open_printer(printer.uri), site="nerima",
-                                device="kiosk-e2e")
+        self.reprints = ReprintStore(printer.out_dir.parent / "kiosk-state")
+        self.agent = KioskAgent(self.client, open_printer(printer.uri), reprints=self.reprints,
+                                site="nerima", device="kiosk-e2e")
         self.port = free_port()
         config = uvicorn.Config(create_kiosk_app(self.agent, monitor_s=1.0), host="127.0.0.1",
                                 port=self.port, log_level="warning")
@@ -60,6 +61,7 @@ class LocalKiosk:
         self.server.should_exit = True
         self.thread.join(timeout=10)
         self.client.close()
+        self.reprints.close()
 
 
 @pytest.fixture

@@ -187,3 +187,21 @@ def test_glm_calibrates_around_a_closure() -> None:
     is_open = schedule.is_open(pd.DatetimeIndex(predicted.index))
     assert (predicted.loc[is_open, "mean"] > 0).all()
     assert (predicted.loc[is_open, "hi80"] >= predicted.loc[is_open, "lo80"]).all()
+
+
+def test_generic_day_effects_resting_on_a_few_odd_days_are_shrunk() -> None:
+    # A four-week closure, and the reopening day at a fifth of the volume. "After a closure"
+    # is otherwise seen only on the days after a few holidays: without the prior, that one
+    # day made the effect −16 % and the day after the next holiday 16 % too low.
+    closure = pd.date_range("2025-03-03", "2025-03-30").date
+    schedule = OpeningSchedule(WARD_OFFICE.hours, frozenset(closure), closed_on_holidays=True)
+    frame = one_series(
+        "2025-01-06", 182, mean_per_hour=12.0, seed=5, calendar_effects=False, schedule=schedule
+    )
+    reopening = pd.DatetimeIndex(frame["hour_start"]).normalize() == pd.Timestamp("2025-03-31")
+    frame.loc[reopening, "count"] = (frame.loc[reopening, "count"] / 5).round()
+    model = CalendarGLM(schedule, "none").fit(frame)
+    after_holiday = pd.date_range("2025-07-22 08:00", periods=9, freq="h")  # after 海の日 (7/21)
+    ordinary = pd.date_range("2025-07-29 08:00", periods=9, freq="h")  # a Tuesday
+    ratio = model.predict(after_holiday)["mean"].sum() / model.predict(ordinary)["mean"].sum()
+    assert 0.9 < ratio < 1.1

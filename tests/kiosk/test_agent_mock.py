@@ -10,7 +10,14 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from kiosk import IssueRefused, KioskAgent, RequestRejected, Retry, ServerUnavailable
+from kiosk import (
+    IssueRefused,
+    KioskAgent,
+    ReprintStore,
+    RequestRejected,
+    Retry,
+    ServerUnavailable,
+)
 from kiosk.app import create_kiosk_app
 from kiosk.page import catalog
 from printers.connections import DummyConnection
@@ -55,16 +62,22 @@ class FakeServer:
         return httpx.Response(201 if created else 200, json=self.tickets[key])
 
 
-def make_agent(server: FakeServer, replies: dict[int, bytes] | None = None,
-               sleeps: list[float] | None = None) -> tuple[KioskAgent, DummyConnection]:
+def make_agent(
+    server: FakeServer,
+    reprints: ReprintStore,
+    replies: dict[int, bytes] | None = None,
+    sleeps: list[float] | None = None,
+) -> tuple[KioskAgent, DummyConnection]:
     printer = DummyConnection("dummy://", replies=OK if replies is None else replies)
     client = httpx.Client(base_url="http://server", transport=httpx.MockTransport(server))
-    agent = KioskAgent(client, printer, site="nerima", device="kiosk-1",
+    agent = KioskAgent(client, printer, reprints=reprints, site="nerima", device="kiosk-1",
                        sleep=(sleeps.append if sleeps is not None else lambda _: None))
     return agent, printer
 
 
-def test_a_dropped_response_is_retried_with_the_same_key_and_makes_one_ticket() -> None:
+def test_a_dropped_response_is_retried_with_the_same_key_and_makes_one_ticket(
+    reprints: ReprintStore,
+) -> None:
     def drop_first(request: httpx.Request, n: int) -> httpx.Response | None:
         if n == 1:
             server.tickets[request.headers["Idempotency-Key"]] = ticket(1)  # issued, then lost
@@ -72,7 +85,7 @@ def test_a_dropped_response_is_retried_with_the_same_key_and_makes_one_ticket() 
         return None
 
     server = FakeServer(drop_first)
-    agent, printer = make_agent(server)
+    agent, printer = make_agent(server, reprints)
     issued = agent.issue("moving", key="tap-0001")
     assert len(server.tickets) == 1
     assert [r.headers["Idempotency-Key"] for r in server.posts] == ["tap-0001", "tap-0001"]
@@ -80,11 +93,11 @@ def test_a_dropped_response_is_retried_with_the_same_key_and_makes_one_ticket() 
     assert "A001" in "\n".join(decode_escpos(printer.output).text_lines)
 
 
-def test_refused_when_closed_gives_the_reason_and_next_opening() -> None:
+def test_refused_when_closed_gives_the_reason_and_next_opening(reprints: ReprintStore) -> None:
     body = {"detail": "the office is closed now", "reason": "closed",
             "next_opening": "2026-12-02T08:30:00+09:00"}
     server = FakeServer(lambda request, n: httpx.Response(409, json=body))
-    agent, printer = make_agent(server)
+    agent, printer = make_agent(server, reprints)
     with pytest.raises(IssueRefused) as caught:
         agent.issue("moving")
     assert caught.value.reason == "closed"
@@ -99,10 +112,10 @@ def test_refused_when_closed_gives_the_reason_and_next_opening() -> None:
     assert answer.json()["next_opening"] == "2026-12-02T08:30:00+09:00"
 
 
-def test_server_errors_are_retried_a_bounded_number_of_times() -> None:
+def test_server_errors_are_retried_a_bounded_number_of_times(reprints: ReprintStore) -> None:
     sleeps: list[float] = []
     server = FakeServer(lambda request, n: httpx.Response(503, json={"detail": "down"}))
-    agent, printer = make_agent(server, sleeps=sleeps)
+    agent, printer = make_agent(server, reprints, sleeps=sleeps)
     with pytest.raises(ServerUnavailable):
         agent.issue("moving")
     assert len(server.posts) == Retry().attempts
@@ -111,17 +124,19 @@ def test_server_errors_are_retried_a_bounded_number_of_times() -> None:
     assert printer.output == b""
 
 
-def test_a_rejected_request_is_not_retried() -> None:
+def test_a_rejected_request_is_not_retried(reprints: ReprintStore) -> None:
     server = FakeServer(lambda request, n: httpx.Response(401, json={"detail": "unknown token"}))
-    agent, _ = make_agent(server)
+    agent, _ = make_agent(server, reprints)
     with pytest.raises(RequestRejected) as caught:
         agent.issue("moving")
     assert caught.value.status == 401 and len(server.posts) == 1
 
 
-def test_paper_out_keeps_the_ticket_queues_the_slip_and_alerts_staff() -> None:
+def test_paper_out_keeps_the_ticket_queues_the_slip_and_alerts_staff(
+    reprints: ReprintStore,
+) -> None:
     server = FakeServer()
-    agent, printer = make_agent(server, replies=PAPER_OUT)
+    agent, printer = make_agent(server, reprints, replies=PAPER_OUT)
     with TestClient(create_kiosk_app(agent, monitor_s=0)) as local:
         answer = local.post("/issue", json={"service": "moving", "key": "tap-0003"})
         assert answer.status_code == 201
@@ -140,8 +155,8 @@ def test_paper_out_keeps_the_ticket_queues_the_slip_and_alerts_staff() -> None:
         assert server.reports[-2]["state"] == "ok"
 
 
-def test_a_dismissed_slip_is_not_reprinted() -> None:
-    agent, printer = make_agent(FakeServer(), replies=PAPER_OUT)
+def test_a_dismissed_slip_is_not_reprinted(reprints: ReprintStore) -> None:
+    agent, printer = make_agent(FakeServer(), reprints, replies=PAPER_OUT)
     issued = agent.issue("moving")
     assert agent.dismiss(int(issued.ticket["id"]))
     printer.replies = OK
@@ -150,9 +165,9 @@ def test_a_dismissed_slip_is_not_reprinted() -> None:
     assert decode_escpos(printer.output).text_lines == []
 
 
-def test_unchanged_states_are_reported_once_until_the_heartbeat() -> None:
+def test_unchanged_states_are_reported_once_until_the_heartbeat(reprints: ReprintStore) -> None:
     server = FakeServer()
-    agent, _ = make_agent(server)
+    agent, _ = make_agent(server, reprints)
     for _ in range(3):
         agent.check_printer()
     assert [r["kind"] for r in server.reports] == ["printer", "kiosk"]

@@ -4,29 +4,25 @@ from __future__ import annotations
 
 import socket
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pytest
 from fastapi.testclient import TestClient
 
-from kiosk import KioskAgent
+from kiosk import KioskAgent, ReprintStore
 from kiosk.app import create_kiosk_app
 from kiosk.page import catalog
 from printers import VirtualPrinter, open_printer
 from tests.helpers import make_token
 
 
-@pytest.fixture
-def printer(tmp_path: Path) -> Iterator[VirtualPrinter]:
-    with VirtualPrinter(tmp_path / "slips", dots=384) as virtual:
-        yield virtual
-
-
-def kiosk_for(client: TestClient, uri: str) -> tuple[KioskAgent, TestClient]:
-    client.headers.update(make_token(client, "kiosk", "nerima"))
-    agent = KioskAgent(client, open_printer(uri), site="nerima", device="kiosk-lobby-1")
+def kiosk_for(
+    client: TestClient, uri: str, reprints: ReprintStore
+) -> tuple[KioskAgent, TestClient]:
+    if "Authorization" not in client.headers:  # a restarted kiosk keeps its token
+        client.headers.update(make_token(client, "kiosk", "nerima"))
+    agent = KioskAgent(client, open_printer(uri), reprints=reprints, site="nerima",
+                       device="kiosk-lobby-1")
     return agent, TestClient(create_kiosk_app(agent, monitor_s=0))
 
 
@@ -37,9 +33,9 @@ def devices(client: TestClient) -> dict[str, dict[str, Any]]:
 
 
 def test_a_tap_issues_once_and_prints_site_service_number_and_qr(
-    client: TestClient, printer: VirtualPrinter
+    client: TestClient, printer: VirtualPrinter, reprints: ReprintStore
 ) -> None:
-    _, local = kiosk_for(client, printer.uri)
+    _, local = kiosk_for(client, printer.uri, reprints)
     with local:
         answer = local.post("/issue", json={"service": "moving", "key": "tap-0000001"})
         again = local.post("/issue", json={"service": "moving", "key": "tap-0000001"})
@@ -60,10 +56,10 @@ def test_a_tap_issues_once_and_prints_site_service_number_and_qr(
 
 
 def test_paper_out_keeps_the_ticket_and_tells_staff(
-    client: TestClient, printer: VirtualPrinter
+    client: TestClient, printer: VirtualPrinter, reprints: ReprintStore
 ) -> None:
     printer.state = "paper_out"
-    agent, local = kiosk_for(client, printer.uri)
+    agent, local = kiosk_for(client, printer.uri, reprints)
     with local:
         body = local.post("/issue", json={"service": "certificates", "key": "tap-0000002",
                                           "lang": "en"}).json()
@@ -86,8 +82,10 @@ def closed_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def test_an_unreachable_printer_costs_bounded_time_and_no_ticket(client: TestClient) -> None:
-    _, local = kiosk_for(client, f"tcp://127.0.0.1:{closed_port()}?connect_timeout=1")
+def test_an_unreachable_printer_costs_bounded_time_and_no_ticket(
+    client: TestClient, reprints: ReprintStore
+) -> None:
+    _, local = kiosk_for(client, f"tcp://127.0.0.1:{closed_port()}?connect_timeout=1", reprints)
     started = time.monotonic()
     with local:
         body = local.post("/issue", json={"service": "seal", "key": "tap-0000003"}).json()
@@ -99,10 +97,10 @@ def test_an_unreachable_printer_costs_bounded_time_and_no_ticket(client: TestCli
 
 
 def test_a_silent_printer_prints_unverified_within_bounded_time(
-    client: TestClient, printer: VirtualPrinter
+    client: TestClient, printer: VirtualPrinter, reprints: ReprintStore
 ) -> None:
     printer.state = "silent"
-    _, local = kiosk_for(client, f"{printer.uri}?status_timeout=0.3")
+    _, local = kiosk_for(client, f"{printer.uri}?status_timeout=0.3", reprints)
     started = time.monotonic()
     with local:
         body = local.post("/issue", json={"service": "seal", "key": "tap-0000004"}).json()
@@ -113,10 +111,10 @@ def test_a_silent_printer_prints_unverified_within_bounded_time(
 
 
 def test_a_closed_office_is_shown_with_its_next_opening(
-    client: TestClient, printer: VirtualPrinter, clock: Any
+    client: TestClient, printer: VirtualPrinter, reprints: ReprintStore, clock: Any
 ) -> None:
     clock.advance(hours=8)  # 18:00, after closing
-    _, local = kiosk_for(client, printer.uri)
+    _, local = kiosk_for(client, printer.uri, reprints)
     with local:
         status = local.get("/status").json()
         answer = local.post("/issue", json={"service": "moving", "key": "tap-0000005"})
@@ -125,3 +123,72 @@ def test_a_closed_office_is_shown_with_its_next_opening(
     assert answer.json()["reason"] == "after_cutoff"
     assert answer.json()["next_opening"].startswith("2026-12-02T08:30")
     assert printer.slips == []
+
+
+def issue_without_paper(local: TestClient, service: str, key: str) -> dict[str, Any]:
+    body = local.post("/issue", json={"service": service, "key": key}).json()
+    assert body["printed"] is False and body["printer_state"] == "paper_out"
+    ticket: dict[str, Any] = body["ticket"]
+    return ticket
+
+
+def test_slips_waiting_for_paper_are_printed_once_after_a_restart(
+    client: TestClient, printer: VirtualPrinter, state_dir: Path
+) -> None:
+    printer.state = "paper_out"
+    with ReprintStore(state_dir) as reprints:
+        _, local = kiosk_for(client, printer.uri, reprints)
+        with local:
+            first = issue_without_paper(local, "moving", "tap-restart-1")
+            second = issue_without_paper(local, "seal", "tap-restart-2")
+
+    with ReprintStore(state_dir) as reprints:  # the kiosk restarted; the paper is still out
+        agent, _ = kiosk_for(client, printer.uri, reprints)
+        assert agent.check_printer() == "paper_out"
+        assert agent.queue()["pending"] == [first["id"], second["id"]]
+        assert printer.slips == []
+
+        printer.state = "ok"
+        agent.check_printer()
+        agent.check_printer()
+        assert [s.qr_payloads for s in printer.slips] == [
+            [first["status_url"]], [second["status_url"]]
+        ]
+        assert agent.queue() == {"pending": [], "reprinted": [first["id"], second["id"]]}
+
+    with ReprintStore(state_dir) as reprints:
+        assert reprints.ticket_ids() == []
+
+
+def test_a_dismissed_slip_stays_dismissed_after_a_restart(
+    client: TestClient, printer: VirtualPrinter, state_dir: Path
+) -> None:
+    printer.state = "paper_out"
+    with ReprintStore(state_dir) as reprints:
+        _, local = kiosk_for(client, printer.uri, reprints)
+        with local:
+            left = issue_without_paper(local, "moving", "tap-dismiss-1")
+            waiting = issue_without_paper(local, "moving", "tap-dismiss-2")
+            dismissed = local.post("/dismiss", json={"ticket_id": left["id"]}).json()
+        assert dismissed == {"dismissed": True}
+
+    with ReprintStore(state_dir) as reprints:
+        agent, _ = kiosk_for(client, printer.uri, reprints)
+        printer.state = "ok"
+        agent.check_printer()
+    assert [s.qr_payloads for s in printer.slips] == [[waiting["status_url"]]]
+
+
+def test_an_unreadable_reprint_file_is_kept_and_staff_are_told(
+    client: TestClient, printer: VirtualPrinter, state_dir: Path
+) -> None:
+    state_dir.mkdir()
+    (state_dir / "reprints.sqlite3").write_bytes(b"not a database " * 100)
+    with ReprintStore(state_dir) as reprints:
+        agent, _ = kiosk_for(client, printer.uri, reprints)
+        agent.check_printer()
+    kiosk = devices(client)["kiosk-lobby-1"]
+    (kept,) = state_dir.glob("reprints.sqlite3.corrupt-*")
+    assert kiosk["state"] == "error"
+    assert "unreadable" in kiosk["detail"] and str(kept) in kiosk["detail"]
+    assert devices(client)["kiosk-lobby-1-printer"]["state"] == "ok"
