@@ -8,13 +8,15 @@ import json
 import logging
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
+from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
 from pathlib import Path
 from typing import Any
 
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.orm import Session
+from starlette.datastructures import Headers, MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from display_server import office
 from display_server.api import counters, devices, errors, opendata, ops, sites, stats, tickets, ws
@@ -65,6 +67,52 @@ async def _housekeeping_loop(runtime: Runtime, stop: asyncio.Event) -> None:
 
 
 BackgroundTask = Callable[[Runtime], Coroutine[Any, Any, None]]
+
+
+class RequestContext:
+    """Request id (`X-Request-ID`, taken from the request or made), latency metric, access log.
+
+    Plain ASGI rather than `BaseHTTPMiddleware`, which costs a task and a stream per request.
+    """
+
+    def __init__(self, app: ASGIApp, *, runtime: Runtime) -> None:
+        self.app = app
+        self.runtime = runtime
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request_id = Headers(scope=scope).get("x-request-id") or uuid.uuid4().hex
+        started = time.perf_counter()
+        status = 500  # what the client gets if the app fails before it answers
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                MutableHeaders(scope=message)["X-Request-ID"] = request_id
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            elapsed = time.perf_counter() - started
+            route_path = getattr(scope.get("route"), "path", "unmatched")
+            self.runtime.metrics.request_seconds.labels(
+                scope["method"], route_path, str(status)
+            ).observe(elapsed)
+            access_log.info(
+                json.dumps(
+                    {
+                        "request_id": request_id,
+                        "method": scope["method"],
+                        "path": scope["path"],
+                        "status": status,
+                        "ms": round(elapsed * 1000, 1),
+                    }
+                )
+            )
 
 
 def create_app(
@@ -123,33 +171,7 @@ def create_app(
     app.mount(kiosk_page.STATIC_PATH, kiosk_page.static_files(), name="kiosk-static")
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
-    @app.middleware("http")
-    async def request_context(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        request_id = request.headers.get("x-request-id") or uuid.uuid4().hex
-        started = time.perf_counter()
-        response = await call_next(request)
-        elapsed = time.perf_counter() - started
-        route = request.scope.get("route")
-        route_path = getattr(route, "path", "unmatched")
-        runtime.metrics.request_seconds.labels(
-            request.method, route_path, str(response.status_code)
-        ).observe(elapsed)
-        response.headers["X-Request-ID"] = request_id
-        access_log.info(
-            json.dumps(
-                {
-                    "request_id": request_id,
-                    "method": request.method,
-                    "path": request.url.path,
-                    "status": response.status_code,
-                    "ms": round(elapsed * 1000, 1),
-                }
-            )
-        )
-        return response
-
+    app.add_middleware(RequestContext, runtime=runtime)
     return app
 
 

@@ -4,20 +4,25 @@ The log in the database is the truth, shared by every server process: before an 
 process reads the events it has not seen yet (by per-site `seq`), feeds them to its history,
 oldest first, and re-reads only the tickets those events touched, so all processes estimate from
 the same facts without decoding the whole queue on every request. A cold history starts from
-the last `LOOKBACK` of events; cold open tickets are read whole once.
+the last `LOOKBACK` of events; cold open tickets and counter states are read whole once, and
+the counters again only after a counter event. Requests of one site that wait while a catch-up
+runs share the next one.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import threading
+import time
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from display_server.core.counters import CounterState
 from display_server.core.estimate_model import QueueHistory
 from display_server.core.tickets import EventType, Ticket
+from display_server.store import counters as counter_store
 from display_server.store import events as event_store
 from display_server.store import tickets as ticket_store
 from display_server.store.models import EventRow
@@ -25,6 +30,10 @@ from display_server.store.models import EventRow
 LOOKBACK = dt.timedelta(days=14)
 #: Events read per query while catching up.
 BATCH = 5000
+#: Events after which the site's counter states are read again.
+COUNTER_EVENTS = frozenset(
+    {EventType.COUNTER_OPENED, EventType.COUNTER_PAUSED, EventType.COUNTER_CLOSED}
+)
 
 
 @dataclass
@@ -45,9 +54,13 @@ class _SiteFeed:
     seq: int | None = None
     visits: dict[int, _Visit] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
-    #: The site's open tickets as of event `tickets_seq` (None until first read).
+    #: The site's open tickets and counter states as of event `tickets_seq` (None until read).
     tickets: dict[int, Ticket] | None = None
+    counters: dict[str, CounterState] = field(default_factory=dict)
     tickets_seq: int = 0
+    #: The last catch-up's result and when it began (`time.monotonic()`).
+    view: SiteView | None = None
+    caught_up_at: float = 0.0
 
     def feed(self, row: EventRow) -> None:
         kind, at, service = EventType(row.type), row.at, row.service
@@ -85,6 +98,16 @@ class _SiteFeed:
             self.visits.pop(row.ticket_id or -1, None)
 
 
+@dataclass(frozen=True)
+class SiteView:
+    """A site as of the events a process has read: what every estimate starts from."""
+
+    history: QueueHistory
+    #: Waiting, called and serving tickets (any day: old ones await expiry), by id.
+    open_tickets: list[Ticket]
+    counters: dict[str, CounterState]
+
+
 class SiteHistories:
     """One history per site for this process, caught up from the log on every use."""
 
@@ -92,46 +115,64 @@ class SiteHistories:
         self._feeds: dict[str, _SiteFeed] = {}
         self._guard = threading.Lock()
 
-    def get(
-        self, session: Session, *, site: str, now: dt.datetime
-    ) -> tuple[QueueHistory, list[Ticket]]:
-        """The site's history and open tickets with every event `session` can see applied.
+    def get(self, session: Session, *, site: str, now: dt.datetime) -> SiteView:
+        """The site with every event committed before this call applied.
 
         Call it from a read session, or in a write transaction before it logs any event: an
         event of a transaction that is later rolled back must never be fed (its seq would be
         reused by another event, which the history would then skip).
         """
+        asked = time.monotonic()
         with self._guard:
             feed = self._feeds.setdefault(site, _SiteFeed())
         # Hold a connection before the lock: a thread holding the lock must never wait for the
         # pool, or it deadlocks with a writer that holds a connection and waits for the lock.
         session.connection()
         with feed.lock:
-            if feed.tickets is None:
-                # The seq first: a ticket changed after it is read again below.
-                feed.tickets_seq = event_store.current_seq(session, site=site)
-                feed.tickets = {t.id: t for t in ticket_store.open_tickets(session, site=site)}
-            if feed.seq is None:
-                feed.seq = _seq_before(session, site=site, since=now - LOOKBACK)
-            touched: set[int] = set()
-            while True:
-                rows = event_store.events_after(session, site=site, seq=feed.seq, limit=BATCH)
-                for row in rows:
-                    feed.feed(row)
-                    feed.seq = row.seq
-                    if row.ticket_id is not None and row.seq > feed.tickets_seq:
-                        touched.add(row.ticket_id)
-                if len(rows) < BATCH:
-                    break
-            fresh = {t.id: t for t in ticket_store.by_ids(session, ticket_ids=touched)}
-            for ticket_id in touched:
-                ticket = fresh.get(ticket_id)
-                if ticket is not None and ticket.status.is_open:
-                    feed.tickets[ticket_id] = ticket
-                else:
-                    feed.tickets.pop(ticket_id, None)
-            feed.tickets_seq = max(feed.tickets_seq, feed.seq)
-            return feed.history, sorted(feed.tickets.values(), key=lambda t: t.id)
+            # Under load many requests of one site wait here at once: a catch-up that began
+            # after this one asked has read everything committed before it, so it serves all.
+            if feed.view is None or feed.caught_up_at < asked:
+                feed.caught_up_at = time.monotonic()
+                feed.view = _catch_up(session, feed, site=site, now=now)
+            return feed.view
+
+
+def _catch_up(session: Session, feed: _SiteFeed, *, site: str, now: dt.datetime) -> SiteView:
+    if feed.tickets is None:
+        # The seq first: a ticket or counter changed after it is read again below.
+        feed.tickets_seq = event_store.current_seq(session, site=site)
+        feed.tickets = {t.id: t for t in ticket_store.open_tickets(session, site=site)}
+        feed.counters = counter_store.site_counters(session, site=site)
+    if feed.seq is None:
+        feed.seq = _seq_before(session, site=site, since=now - LOOKBACK)
+    touched: set[int] = set()
+    counters_changed = False
+    while True:
+        rows = event_store.events_after(session, site=site, seq=feed.seq, limit=BATCH)
+        for row in rows:
+            feed.feed(row)
+            feed.seq = row.seq
+            if row.seq > feed.tickets_seq:
+                if row.ticket_id is not None:
+                    touched.add(row.ticket_id)
+                counters_changed = counters_changed or row.type in COUNTER_EVENTS
+        if len(rows) < BATCH:
+            break
+    fresh = {t.id: t for t in ticket_store.by_ids(session, ticket_ids=touched)}
+    for ticket_id in touched:
+        ticket = fresh.get(ticket_id)
+        if ticket is not None and ticket.status.is_open:
+            feed.tickets[ticket_id] = ticket
+        else:
+            feed.tickets.pop(ticket_id, None)
+    if counters_changed:
+        feed.counters = counter_store.site_counters(session, site=site)
+    feed.tickets_seq = max(feed.tickets_seq, feed.seq)
+    return SiteView(
+        history=feed.history,
+        open_tickets=sorted(feed.tickets.values(), key=lambda t: t.id),
+        counters=dict(feed.counters),
+    )
 
 
 def _seq_before(session: Session, *, site: str, since: dt.datetime) -> int:

@@ -11,7 +11,7 @@ import datetime as dt
 import hashlib
 import json
 import secrets
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy.dialects import postgresql, sqlite
@@ -375,17 +375,19 @@ def queue_state(
     now: dt.datetime,
     history: QueueHistory | None = None,
     open_tickets: Sequence[Ticket] | None = None,
+    counters: Mapping[str, CounterState] | None = None,
 ) -> QueueState:
     """What the estimator needs to know about the site now.
 
     With the site's `history` (history.py) the estimator uses realised waits and service times;
-    without it, only the recent durations read here. `open_tickets` saves reading them.
+    without it, only the recent durations read here. `open_tickets` and `counters` (their
+    states) save reading them.
     """
     today = rules.business_date(config, now)
     if open_tickets is None:
         open_tickets = ticket_store.open_tickets(session, site=site.id)
     open_now = [t for t in open_tickets if t.business_date == today]
-    states = counter_store.site_counters(session, site=site.id)
+    states = counter_store.site_counters(session, site=site.id) if counters is None else counters
     at_counter = {t.counter: t for t in open_now if t.counter is not None}
     views = [
         CounterView(

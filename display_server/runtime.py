@@ -26,7 +26,7 @@ from display_server.history import SiteHistories
 from display_server.hub import create_hub
 from display_server.i18n import Catalog, load_catalog
 from display_server.metrics import Metrics
-from display_server.security import SessionSigner
+from display_server.security import DeviceTokenCache, SessionSigner
 from display_server.settings import Clock, Settings
 from display_server.store.db import make_engine, make_sessionmaker
 
@@ -46,6 +46,7 @@ class Runtime:
     hub: Any
     clock: Clock
     signer: SessionSigner
+    device_tokens: DeviceTokenCache
     catalog: Catalog
     metrics: Metrics
     histories: SiteHistories
@@ -77,6 +78,7 @@ class Runtime:
             hub=create_hub(settings.pubsub_url),
             clock=clock or Clock(settings.clock_start),
             signer=SessionSigner(secret, settings.session_max_age_s),
+            device_tokens=DeviceTokenCache(settings.token_cache_s),
             catalog=load_catalog(LOCALES),
             metrics=Metrics(),
             histories=SiteHistories(),
@@ -99,12 +101,19 @@ class Runtime:
         Not for a write transaction that has already logged events (see `SiteHistories.get`);
         a transaction's own new tickets, not yet in the log, are passed as `including`.
         """
-        history, tickets = self.histories.get(session, site=site.id, now=now)
+        view = self.histories.get(session, site=site.id, now=now)
+        tickets = view.open_tickets
         if including:
             own = {t.id for t in including}
             tickets = [t for t in tickets if t.id not in own] + list(including)
         return office.queue_state(
-            session, config=self.config, site=site, now=now, history=history, open_tickets=tickets
+            session,
+            config=self.config,
+            site=site,
+            now=now,
+            history=view.history,
+            open_tickets=tickets,
+            counters=view.counters,
         )
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+import time
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -17,6 +18,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from display_server.errors import MadoguchiError
+from display_server.store.auth import token_hash
 
 SESSION_COOKIE = "madoguchi_session"
 LOGIN_CSRF_COOKIE = "madoguchi_login_csrf"
@@ -51,6 +53,28 @@ class Principal:
 
     def may_act_at(self, site: str) -> bool:
         return self.role is Role.ADMIN or self.site is None or self.site == site
+
+
+class DeviceTokenCache:
+    """Device tokens looked up lately, so a kiosk's requests do not each read the token table.
+
+    Only known tokens are kept (an unknown one is looked up every time), each for `ttl_s`
+    seconds: a revoked token stops working on a running server within that time.
+    """
+
+    def __init__(self, ttl_s: float) -> None:
+        self.ttl_s = ttl_s
+        self._known: dict[str, tuple[float, Principal]] = {}
+
+    def get(self, secret: str) -> Principal | None:
+        entry = self._known.get(token_hash(secret))
+        if entry is None or entry[0] <= time.monotonic():
+            return None
+        return entry[1]
+
+    def keep(self, secret: str, principal: Principal) -> None:
+        if self.ttl_s > 0:
+            self._known[token_hash(secret)] = (time.monotonic() + self.ttl_s, principal)
 
 
 def require(principal: Principal | None, *roles: Role, site: str | None = None) -> Principal:

@@ -24,6 +24,9 @@ class Settings(BaseSettings):
     #: Public URL of the server, used in the QR codes on slips; None derives it from requests.
     public_url: str | None = None
     session_max_age_s: int = Field(default=12 * 3600, ge=60)
+    #: A device token, once checked, is trusted this long without reading it again: a revoked
+    #: token stops working within this time (0: check every request).
+    token_cache_s: float = Field(default=10.0, ge=0, le=300)
     #: Cookies are marked Secure (HTTPS only); turn off only for plain-HTTP local demos.
     secure_cookies: bool = True
     demo: bool = False

@@ -23,8 +23,9 @@ _MIN_WEEKS_FOR_TREND = 12
 #: `fit_all` uses three of the same origins, so their fits are shared).
 _HOLDOUT = pd.Timedelta(weeks=2)
 _CALIBRATION_ORIGINS = 4
-#: Candidate exponents of the level ratio: none, half (geometric shrinkage), all of it.
-_LEVEL_WEIGHTS = (0.0, 0.5, 1.0)
+#: Candidate level corrections (exponent of the level ratio, half-life in days of that exponent
+#: over the horizon): none, half (geometric shrinkage), all of it, and all of it fading.
+_LEVEL_RULES = ((0.0, np.inf), (0.5, np.inf), (1.0, np.inf), (1.0, 7.0))
 #: Prior on the generic day effects and the trend: zero, worth this many days of arrivals.
 _PRIOR_DAYS = 3.0
 #: The effects that prior applies to: rules of thumb that any office might or might not show,
@@ -101,17 +102,23 @@ def _calibrate(y: np.ndarray, mu: np.ndarray, eta_var: np.ndarray, level: float)
     intervals far too wide or narrow for the next). Matching coverage rather than the residuals'
     second moment keeps a holiday or an outage from widening every ordinary hour's interval;
     each level gets its own alpha, as real errors have heavier tails than one negative binomial.
+    The alpha matches the coverage of a band of levels around `level` (`_CALIBRATION_BANDS`),
+    not of `level` alone: the share of a few weeks' hours inside one interval is a noisy count,
+    and the whole central part of the PIT distribution pins the width down better (one band
+    level alone gave Anonymous Bank 85.4 % coverage for 80 %, the band 83.1 %).
     """
-    tail = (1.0 - level) / 2.0
+    levels = _CALIBRATION_BANDS[level]
     best, best_loss = 0.0, np.inf
     for alpha in _ALPHA_GRID:
-        pit = mid_pit(y, mu, eta_var + alpha)
-        loss = abs(float(np.mean((pit >= tail) & (pit <= 1.0 - tail))) - level)
+        central = np.abs(2.0 * mid_pit(y, mu, eta_var + alpha) - 1.0)
+        loss = sum(abs(float(np.mean(central <= lv)) - lv) for lv in levels)
         if loss < best_loss - 1e-9:
             best, best_loss = float(alpha), loss
     return best
 
 
+#: The central-interval levels whose coverage calibrates each interval level's alpha.
+_CALIBRATION_BANDS = {0.8: (0.5, 0.6, 0.7, 0.8, 0.9), 0.95: (0.9, 0.95, 0.98)}
 #: Candidate alphas: Poisson, then 1e-3 (sd +3 % of a mean of 30) to 1.5 (sd ≈ 1.2 × mean).
 _ALPHA_GRID = (0.0, *np.geomspace(1e-3, 1.5, 24))
 
@@ -120,6 +127,20 @@ def _level(age: np.ndarray, y: np.ndarray, mu: np.ndarray, window: pd.Timedelta)
     """Actual / fitted arrivals over the last `window`, shrunk towards 1 by 50 arrivals."""
     inside = age < window
     return (float(y[inside].sum()) + 50.0) / (float(mu[inside].sum()) + 50.0)
+
+
+_FULL_LEVEL = (1.0, np.inf)
+_NO_LEVEL = (0.0, np.inf)
+
+
+def _days_ahead(index: pd.DatetimeIndex, end: pd.Timestamp) -> np.ndarray:
+    return ((index - end) / pd.Timedelta(days=1)).to_numpy()
+
+
+def _exponent(rule: tuple[float, float], days_ahead: np.ndarray) -> np.ndarray:
+    """The power of the level ratio `days_ahead` after the end of the history."""
+    weight, half_life_days = rule
+    return weight * 0.5 ** (days_ahead / half_life_days)
 
 
 @dataclass(frozen=True)
@@ -131,6 +152,7 @@ class _Fit:
     alpha: float
     cap: float
     level: float
+    end: pd.Timestamp
 
 
 #: Recently built designs by (schedule identity, calendar, variant, window).
@@ -144,13 +166,15 @@ class CalendarGLM(Model):
 
     Observations are down-weighted with age (half-life `half_life_weeks`), and the forecast is
     scaled by the ratio of actual to fitted arrivals over the last `level_window_days` days,
-    raised to a power (0, ½ or 1) chosen on the calibration origins, so a lasting shift (a
-    summer, a pandemic) is followed within a week where that has paid off, and ignored where
-    it has not (holiday weeks the calendar does not know). The mean is fitted as Poisson
-    (fast, consistent). Interval width: a negative binomial per interval level whose alpha,
-    plus the estimation variance of the mean, makes the forecasts of the last four weekly
-    origins before the end (two weeks ahead each) cover as promised. In-sample residuals
-    alone give intervals that cover far too little, one holdout fortnight too noisy a width.
+    raised to a power chosen on the calibration origins (`_LEVEL_RULES`: 0, ½, 1, or 1 fading
+    with a 7-day half-life over the horizon), so a lasting shift (a summer, a pandemic) is
+    followed within a week where that has paid off, a passing one (a reopening backlog) only
+    in the first days, and neither where it has not (holiday weeks the calendar does not know).
+    The mean is fitted as Poisson (fast, consistent). Interval width: a negative binomial per
+    interval level whose alpha, plus the estimation variance of the mean, makes the forecasts
+    of the last four weekly origins before the end (two weeks ahead each) cover as promised.
+    In-sample residuals alone give intervals that cover far too little, one holdout fortnight
+    too noisy a width.
     """
 
     def __init__(
@@ -179,8 +203,9 @@ class CalendarGLM(Model):
         self._alpha = 0.0
         #: Alpha per interval level, calibrated at the rolling origins (else the in-sample one).
         self._alphas: dict[float, float] = {}
-        #: The exponent of the level ratio applied, chosen at the calibration origins.
-        self.level_weight = 1.0
+        #: The level correction applied (exponent, its half-life over the horizon in days),
+        #: chosen at the calibration origins.
+        self.level_rule = _FULL_LEVEL
 
     def _design(self, index: pd.DatetimeIndex) -> pd.DataFrame:
         # All services of a site share schedule and hours, and model selection refits on the
@@ -214,10 +239,10 @@ class CalendarGLM(Model):
     def _fit(self, history: pd.Series) -> None:
         assert self._end is not None
         fitted = self._fit_window(history, self._end)
-        alpha, weight = fitted.alpha, 1.0
+        alpha, rule = fitted.alpha, _FULL_LEVEL
         alphas: dict[float, float] = {}
         if self.calibrate:
-            ys, raws, levels, eta_vars = [], [], [], []
+            ys, raws, levels, eta_vars, aheads = [], [], [], [], []
             for k in range(_CALIBRATION_ORIGINS):
                 cut = self._end - _HOLDOUT - k * WEEK
                 if cut - history.index.min() < 2 * _HOLDOUT:
@@ -229,20 +254,26 @@ class CalendarGLM(Model):
                     before = self._fit_window(history[history.index < cut], cut)
                 except ModelError:
                     continue
-                raw, eta_var = self._mean(before, pd.DatetimeIndex(after.index), 0.0)
+                raw, eta_var = self._mean(before, pd.DatetimeIndex(after.index), _NO_LEVEL)
                 ys.append(after.to_numpy())
                 raws.append(raw)
                 levels.append(np.full(len(raw), before.level))
+                aheads.append(_days_ahead(pd.DatetimeIndex(after.index), cut))
                 eta_vars.append(eta_var)
             if ys and sum(y.sum() for y in ys) > 0:
                 y, raw, level = np.concatenate(ys), np.concatenate(raws), np.concatenate(levels)
+                ahead = np.concatenate(aheads)
                 # How much of the level correction to believe, by its errors at these origins.
-                errors = {w: float(np.abs(y - raw * level**w).sum()) for w in _LEVEL_WEIGHTS}
-                weight = min(errors, key=errors.__getitem__)
+                errors = {
+                    rule: float(np.abs(y - raw * level ** _exponent(rule, ahead)).sum())
+                    for rule in _LEVEL_RULES
+                }
+                rule = min(errors, key=errors.__getitem__)
                 if self.intervals:
-                    mean, eta_var = raw * level**weight, np.concatenate(eta_vars)
+                    mean = raw * level ** _exponent(rule, ahead)
+                    eta_var = np.concatenate(eta_vars)
                     alphas = {lv: _calibrate(y, mean, eta_var, lv) for lv in INTERVAL_LEVELS}
-        self._fit_result, self._alpha, self.level_weight = fitted, alpha, weight
+        self._fit_result, self._alpha, self.level_rule = fitted, alpha, rule
         self._alphas = alphas
 
     def _fit_window(self, history: pd.Series, end: pd.Timestamp) -> _Fit:
@@ -305,6 +336,7 @@ class CalendarGLM(Model):
             alpha=max(0.0, float(excess / (weights * mu**2).sum())),
             cap=3.0 * float(y.max()),
             level=float(level),
+            end=end,
         )
 
     @staticmethod
@@ -326,17 +358,18 @@ class CalendarGLM(Model):
         return np.where(columns.isin(_SHRUNK_EFFECTS), _PRIOR_DAYS * per_day, 0.0) + _MIN_RIDGE
 
     def _mean(
-        self, fit: _Fit, index: pd.DatetimeIndex, level_weight: float
+        self, fit: _Fit, index: pd.DatetimeIndex, level_rule: tuple[float, float]
     ) -> tuple[np.ndarray, np.ndarray]:
         x = self._design(index).reindex(columns=fit.columns, fill_value=0.0).to_numpy()
+        level = fit.level ** _exponent(level_rule, _days_ahead(index, fit.end))
         # A trend or rare effect must not extrapolate into absurd counts.
-        mean = np.minimum(np.exp(x @ fit.params) * fit.level**level_weight, fit.cap)
+        mean = np.minimum(np.exp(x @ fit.params) * level, fit.cap)
         mean[np.isin(_cell(index), fit.zero_cells)] = 0.0
         return mean, np.einsum("ij,jk,ik->i", x, fit.cov, x)
 
     def _predict(self, index: pd.DatetimeIndex) -> tuple[np.ndarray, np.ndarray]:
         assert self._fit_result is not None
-        mean, eta_var = self._mean(self._fit_result, index, self.level_weight)
+        mean, eta_var = self._mean(self._fit_result, index, self.level_rule)
         return mean, eta_var
 
     def _interval_alpha(self, alpha: np.ndarray | float, level: float) -> np.ndarray | float:

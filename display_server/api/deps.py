@@ -48,19 +48,29 @@ def get_hub(runtime: RuntimeDep) -> Any:
 HubDep = Annotated[Any, Depends(get_hub)]
 
 
+def bearer_secret(request: Request) -> str | None:
+    """The token of an `Authorization: Bearer …` header (None without the header)."""
+    header = request.headers.get("authorization", "")
+    if not header:
+        return None
+    scheme, _, secret = header.partition(" ")
+    if scheme.lower() != "bearer" or not secret.strip():
+        raise AuthError("the Authorization header must be 'Bearer <token>'")
+    return secret.strip()
+
+
 def principal_from_request(
     request: Request, session: Session, runtime: Runtime
 ) -> Principal | None:
     """The bearer token's device, or the signed-in user, or None for anonymous requests."""
-    header = request.headers.get("authorization", "")
-    if header:
-        scheme, _, secret = header.partition(" ")
-        if scheme.lower() != "bearer" or not secret.strip():
-            raise AuthError("the Authorization header must be 'Bearer <token>'")
-        token = auth_store.token_by_secret(session, token=secret.strip())
+    secret = bearer_secret(request)
+    if secret is not None:
+        token = auth_store.token_by_secret(session, token=secret)
         if token is None:
             raise AuthError("unknown or revoked token")
-        return Principal(name=f"token:{token.id}", role=Role(token.role), site=token.site)
+        principal = Principal(name=f"token:{token.id}", role=Role(token.role), site=token.site)
+        runtime.device_tokens.keep(secret, principal)
+        return principal
     cookie = request.cookies.get(SESSION_COOKIE)
     if not cookie:
         return None
@@ -78,6 +88,10 @@ def principal_from_request(
 
 
 def _lookup_principal(request: Request, runtime: Runtime) -> Principal | None:
+    secret = bearer_secret(request)
+    known = runtime.device_tokens.get(secret) if secret is not None else None
+    if known is not None:
+        return known
     # A session of its own, closed at once: a write handler must not hold this connection
     # while its transaction waits for another one from the pool (that deadlocks under load).
     with runtime.sessions() as session:

@@ -23,8 +23,9 @@ from __future__ import annotations
 import datetime as dt
 import heapq
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from display_server.config import Counter
 from display_server.core.counters import CounterStatus
@@ -88,6 +89,27 @@ class QueueState:
     #: Configured service time per service, used until enough have been observed.
     default_minutes: Mapping[str, float]
     history: QueueHistory | None = None
+
+    # Derived once per state: a status asks for an estimate per service from the same state.
+    @cached_property
+    def lines(self) -> Mapping[str, Sequence[_Job]]:
+        """Each service's waiting tickets in call order."""
+        lines: dict[str, list[_Job]] = {}
+        for ticket in self.waiting:
+            if ticket.status is TicketStatus.WAITING:
+                lines.setdefault(ticket.service, []).append(_job(ticket))
+        for line in lines.values():
+            line.sort()
+        return lines
+
+    @cached_property
+    def head_waits(self) -> Mapping[str, Sequence[tuple[dt.datetime, int]]]:
+        """Per service, the two tickets that have waited longest: (queued_at, id)."""
+        queued: dict[str, list[tuple[dt.datetime, int]]] = {}
+        for ticket in self.waiting:
+            if ticket.status is TicketStatus.WAITING:
+                queued.setdefault(ticket.service, []).append((ticket.queued_at, ticket.id))
+        return {service: heapq.nsmallest(2, entries) for service, entries in queued.items()}
 
 
 #: Id of a hypothetical ticket (not yet issued, or anonymous people ahead): after any real one.
@@ -205,35 +227,17 @@ def _finish(
     )
 
 
-def _head_waits(waiting: Iterable[Ticket]) -> dict[str, list[tuple[dt.datetime, int]]]:
-    """Per service, the two tickets that have waited longest: (queued_at, id)."""
-    heads: dict[str, list[tuple[dt.datetime, int]]] = {}
-    for ticket in waiting:
-        if ticket.status is TicketStatus.WAITING:
-            two = heads.setdefault(ticket.service, [])
-            two.append((ticket.queued_at, ticket.id))
-            two.sort()
-            del two[2:]
-    return heads
-
-
-def _hol(heads: dict[str, list[tuple[dt.datetime, int]]], service: str, ticket_id: int,
-         now: dt.datetime) -> float:
+def _hol(state: QueueState, service: str, ticket_id: int, now: dt.datetime) -> float:
     """Minutes the longest-waiting *other* ticket of the service has waited (0: nobody)."""
-    for queued_at, other in heads.get(service, ()):
+    for queued_at, other in state.head_waits.get(service, ()):
         if other != ticket_id:
             return max(0.0, (now - queued_at).total_seconds() / 60)
     return 0.0
 
 
-def _lines(waiting: Iterable[Ticket], *, skip: str | None = None) -> dict[str, list[_Job]]:
-    lines: dict[str, list[_Job]] = {}
-    for ticket in waiting:
-        if ticket.status is TicketStatus.WAITING and ticket.service != skip:
-            lines.setdefault(ticket.service, []).append(_job(ticket))
-    for line in lines.values():
-        line.sort()
-    return lines
+def _lines(state: QueueState, *, skip: str | None = None) -> dict[str, list[_Job]]:
+    """The waiting lines (`QueueState.lines`) as fresh lists the caller may extend."""
+    return {service: list(line) for service, line in state.lines.items() if service != skip}
 
 
 def _estimate_job(
@@ -243,7 +247,7 @@ def _estimate_job(
     lines.setdefault(service, [])
     history = _history(state, now)
     starts, profiles = _simulate(state, history, lines, now, stop=job[1])
-    hol = _hol(_head_waits(state.waiting), service, job[1], now)
+    hol = _hol(state, service, job[1], now)
     return _finish(state, history, service, ahead, starts.get(job[1]), profiles[service],
                    not job[0][0], hol, now)
 
@@ -253,7 +257,7 @@ def estimate_for(state: QueueState, *, service: str, ahead: int, now: dt.datetim
 
     The line is taken as `ahead` ordinary tickets issued now; other services' lines are real.
     """
-    lines = _lines(state.waiting, skip=service)
+    lines = _lines(state, skip=service)
     key: _Key = (True, now, _NEW)
     lines[service] = [((True, now, _NEW - ahead + i), _NEW - ahead + i) for i in range(ahead)]
     lines[service].append((key, _NEW))
@@ -264,7 +268,7 @@ def estimate_ticket(state: QueueState, ticket: Ticket, *, now: dt.datetime) -> W
     """The estimate for one waiting ticket (zero once it has been called)."""
     if ticket.status is not TicketStatus.WAITING:
         return WaitEstimate(0, 0, 0, 0.0, 0.0, 0.0, 0.0)
-    lines = _lines(state.waiting)
+    lines = _lines(state)
     if ticket.id not in {i for _, i in lines.get(ticket.service, ())}:
         lines.setdefault(ticket.service, []).append(_job(ticket))
         lines[ticket.service].sort()
@@ -274,7 +278,7 @@ def estimate_ticket(state: QueueState, ticket: Ticket, *, now: dt.datetime) -> W
 
 def estimate_new(state: QueueState, *, service: str, now: dt.datetime) -> WaitEstimate:
     """What a ticket taken now for `service` should expect (shown before issuing)."""
-    lines = _lines(state.waiting)
+    lines = _lines(state)
     job: _Job = ((True, now, _NEW), _NEW)
     ahead = len(lines.get(service, ()))
     lines.setdefault(service, []).append(job)
@@ -283,14 +287,13 @@ def estimate_new(state: QueueState, *, service: str, now: dt.datetime) -> WaitEs
 
 def estimate_all(state: QueueState, *, now: dt.datetime) -> dict[int, WaitEstimate]:
     """Estimates for every waiting ticket at once, in one simulation (what the hub refreshes)."""
-    lines = _lines(state.waiting)
+    lines = _lines(state)
     history = _history(state, now)
     starts, profiles = _simulate(state, history, lines, now, stop=None)
-    heads = _head_waits(state.waiting)
     return {
         job[1]: _finish(
             state, history, service, ahead, starts.get(job[1]), profiles[service], not job[0][0],
-            _hol(heads, service, job[1], now), now,
+            _hol(state, service, job[1], now), now,
         )
         for service, line in lines.items()
         for ahead, job in enumerate(line)

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from types import ModuleType
+from typing import Any, cast
 
-from sqlalchemy import insert, select
+from sqlalchemy import Table, bindparam, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -13,31 +15,49 @@ from display_server.core.tickets import Event, EventType
 from display_server.store.models import EventRow, SiteSequenceRow
 
 
+def _next_seq_statement(dialect: ModuleType) -> Any:
+    table = SiteSequenceRow.__table__
+    return (
+        dialect.insert(table)
+        .values(site=bindparam("site"), seq=1)
+        .on_conflict_do_update(index_elements=["site"], set_={"seq": table.c.seq + 1})
+        .returning(table.c.seq)
+    )
+
+
+# Built once: every ticket issue and counter action runs these.
+_NEXT_SEQ = {d.dialect.name: _next_seq_statement(d) for d in (postgresql, sqlite)}
+_INSERT_EVENT = insert(cast(Table, EventRow.__table__))
+_EVENTS_AFTER = (
+    select(EventRow)
+    .where(EventRow.site == bindparam("site"), EventRow.seq > bindparam("seq"))
+    .order_by(EventRow.seq)
+    .limit(bindparam("limit"))
+)
+
+
 def _next_seq(session: Session, *, site: str) -> int:
     """Take the site's next sequence number; the row stays locked until the commit."""
-    dialect = session.get_bind().dialect.name
-    insert_ = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(SiteSequenceRow)
-    statement = insert_.values(site=site, seq=1).on_conflict_do_update(
-        index_elements=["site"], set_={"seq": SiteSequenceRow.seq + 1}
-    )
-    return int(session.execute(statement.returning(SiteSequenceRow.seq)).scalar_one())
+    statement = _NEXT_SEQ[session.get_bind().dialect.name]
+    return int(session.execute(statement, {"site": site}).scalar_one())
 
 
 def append_event(session: Session, *, event: Event) -> int:
     """Append `event` to the log and return its sequence number within its site."""
     seq = _next_seq(session, site=event.site)
     session.execute(
-        insert(EventRow).values(
-            site=event.site,
-            seq=seq,
-            type=event.type.value,
-            at=event.at,
-            ticket_id=event.ticket_id,
-            counter=event.counter,
-            staff=event.staff,
-            service=event.service,
-            data=dict(event.data),
-        )
+        _INSERT_EVENT,
+        {
+            "site": event.site,
+            "seq": seq,
+            "type": event.type.value,
+            "at": event.at,
+            "ticket_id": event.ticket_id,
+            "counter": event.counter,
+            "staff": event.staff,
+            "service": event.service,
+            "data": dict(event.data),
+        },
     )
     return seq
 
@@ -60,13 +80,7 @@ def events_between(
 
 def events_after(session: Session, *, site: str, seq: int, limit: int) -> Sequence[EventRow]:
     """Events of `site` with a sequence number above `seq`, oldest first (for resync)."""
-    query = (
-        select(EventRow)
-        .where(EventRow.site == site, EventRow.seq > seq)
-        .order_by(EventRow.seq)
-        .limit(limit)
-    )
-    return list(session.scalars(query))
+    return list(session.scalars(_EVENTS_AFTER, {"site": site, "seq": seq, "limit": limit}))
 
 
 def recent_service_minutes(

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Sequence
-from typing import Any
+from types import ModuleType
+from typing import Any, cast
 
-from sqlalchemy import Row, insert, select, update
+from sqlalchemy import Row, Table, bindparam, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -42,6 +43,32 @@ def to_ticket(row: TicketRow | Row[Any]) -> Ticket:
     )
 
 
+def _take_number_statement(dialect: ModuleType) -> Any:
+    table = NumberSequenceRow.__table__
+    return (
+        dialect.insert(table)
+        .values(
+            site=bindparam("site"),
+            service=bindparam("service"),
+            business_date=bindparam("business_date"),
+            issued=1,
+        )
+        .on_conflict_do_update(
+            index_elements=["site", "service", "business_date"],
+            set_={"issued": table.c.issued + 1},
+        )
+        .returning(table.c.issued)
+    )
+
+
+# Hot statements are built once: building one costs more Python than running it.
+_TAKE_NUMBER = {d.dialect.name: _take_number_statement(d) for d in (postgresql, sqlite)}
+_INSERT_TICKET = insert(cast(Table, TicketRow.__table__)).returning(TicketRow.__table__.c.id)
+_BY_IDEMPOTENCY_KEY = select(*TicketRow.__table__.columns).where(
+    TicketRow.site == bindparam("site"), TicketRow.idempotency_key == bindparam("key")
+)
+
+
 def take_number(session: Session, *, site: str, service: str, business_date: dt.date) -> int:
     """Count one more ticket for the day and return how many were issued before it.
 
@@ -49,16 +76,9 @@ def take_number(session: Session, *, site: str, service: str, business_date: dt.
     lock (PostgreSQL) or the write lock (SQLite) makes concurrent issuers wait, and a rolled-back
     issue gives its number back, so numbers have no gaps.
     """
-    dialect = session.get_bind().dialect.name
-    insert_ = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(NumberSequenceRow)
-    statement = insert_.values(
-        site=site, service=service, business_date=business_date, issued=1
-    ).on_conflict_do_update(
-        index_elements=["site", "service", "business_date"],
-        set_={"issued": NumberSequenceRow.issued + 1},
-    )
-    issued = session.execute(statement.returning(NumberSequenceRow.issued)).scalar_one()
-    return int(issued) - 1
+    statement = _TAKE_NUMBER[session.get_bind().dialect.name]
+    parameters = {"site": site, "service": service, "business_date": business_date}
+    return int(session.execute(statement, parameters).scalar_one()) - 1
 
 
 def issued_counts(session: Session, *, site: str, business_date: dt.date) -> dict[str, int]:
@@ -82,29 +102,28 @@ def insert_ticket(
 ) -> Ticket:
     """Store a new ticket (its `id` is ignored) and return it with the id given."""
     new_id = session.execute(
-        insert(TicketRow)
-        .values(
-            token=ticket.token,
-            site=ticket.site,
-            service=ticket.service,
-            numbered_service=numbered_service,
-            number=ticket.number,
-            display_number=ticket.display_number,
-            business_date=ticket.business_date,
-            channel=ticket.channel.value,
-            priority=ticket.priority,
-            lang=ticket.lang,
-            route=" ".join(ticket.route),
-            route_index=ticket.route_index,
-            status=ticket.status.value,
-            issued_at=ticket.issued_at,
-            queued_at=ticket.queued_at,
-            recalls=0,
-            idempotency_key=idempotency_key,
-            request_hash=request_hash,
-            issued_by=issued_by,
-        )
-        .returning(TicketRow.id)
+        _INSERT_TICKET,
+        {
+            "token": ticket.token,
+            "site": ticket.site,
+            "service": ticket.service,
+            "numbered_service": numbered_service,
+            "number": ticket.number,
+            "display_number": ticket.display_number,
+            "business_date": ticket.business_date,
+            "channel": ticket.channel.value,
+            "priority": ticket.priority,
+            "lang": ticket.lang,
+            "route": " ".join(ticket.route),
+            "route_index": ticket.route_index,
+            "status": ticket.status.value,
+            "issued_at": ticket.issued_at,
+            "queued_at": ticket.queued_at,
+            "recalls": 0,
+            "idempotency_key": idempotency_key,
+            "request_hash": request_hash,
+            "issued_by": issued_by,
+        },
     ).scalar_one()
     return Ticket(**{**ticket.__dict__, "id": int(new_id)})
 
@@ -134,9 +153,7 @@ def by_idempotency_key(
     session: Session, *, site: str, key: str
 ) -> tuple[Ticket, str | None] | None:
     """The ticket issued earlier with `key` at `site`, with the hash of that request."""
-    row = session.scalars(
-        select(TicketRow).where(TicketRow.site == site, TicketRow.idempotency_key == key)
-    ).first()
+    row = session.execute(_BY_IDEMPOTENCY_KEY, {"site": site, "key": key}).first()
     return (to_ticket(row), row.request_hash) if row else None
 
 

@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 from forecasting.errors import DataError, ModelError
-from forecasting.glm import CalendarGLM, mid_pit
+from forecasting.glm import CalendarGLM, _calibrate, mid_pit
 from forecasting.models import SeasonalNaive, WeekdayHourMean, count_interval
 from forecasting.schedule import WARD_OFFICE, OpeningSchedule
 from forecasting.simulate import ward_profile
@@ -172,10 +172,35 @@ def test_glm_follows_a_lasting_level_shift() -> None:
     is_open = WARD_OFFICE.is_open(index)
     y = test["count"].to_numpy()[is_open]
     glm = CalendarGLM(WARD_OFFICE, interactions=False).fit(train)
-    assert glm.level_weight > 0
+    assert glm.level_rule[0] > 0
     glm_mae = np.abs(y - glm.predict(index)["mean"].to_numpy()[is_open]).mean()
     baseline = WeekdayHourMean(WARD_OFFICE).fit(train).predict(index)["mean"].to_numpy()
     assert glm_mae < 0.9 * np.abs(y - baseline[is_open]).mean()
+
+
+def test_a_fading_level_correction_returns_to_the_fitted_level() -> None:
+    # Volume halves two weeks before the end; a fading rule believes it on the first day and
+    # half as much a half-life later, an unfading one throughout.
+    frame = _overdispersed(3, 140, factor_from="2025-05-12")
+    glm = CalendarGLM(WARD_OFFICE, interactions=False).fit(frame)
+    monday, next_monday = pd.Timestamp("2025-05-26 10:00"), pd.Timestamp("2025-06-02 10:00")
+    index = pd.DatetimeIndex([monday, next_monday])
+    glm.level_rule = (0.0, np.inf)
+    raw = glm.predict(index)["mean"].to_numpy()
+    glm.level_rule = (1.0, 7.0)
+    fading = glm.predict(index)["mean"].to_numpy()
+    level = fading[0] / raw[0]
+    assert level < 0.8
+    assert fading[1] / raw[1] == pytest.approx(level**0.5, rel=1e-6)
+
+
+def test_interval_calibration_recovers_the_dispersion_of_negative_binomial_counts() -> None:
+    rng = np.random.default_rng(5)
+    mu = rng.uniform(2.0, 40.0, 20_000)
+    for alpha in (0.05, 0.3):
+        y = rng.poisson(mu * rng.gamma(1.0 / alpha, alpha, len(mu)))
+        for level in (0.8, 0.95):
+            assert _calibrate(y, mu, np.zeros(len(mu)), level) == pytest.approx(alpha, rel=0.4)
 
 
 def test_glm_calibrates_around_a_closure() -> None:

@@ -21,7 +21,10 @@ def test_metrics_count_issues_and_waiting(client: TestClient) -> None:
         'madoguchi_tickets_issued_total{channel="kiosk",service="moving",site="nerima"} 1.0' in text
     )
     assert 'madoguchi_waiting{service="tax",site="nerima"} 1.0' in text
-    assert "madoguchi_request_seconds_bucket" in text
+    assert (
+        'madoguchi_request_seconds_count{method="POST",route="/api/v1/sites/{site}/tickets",'
+        'status="201"} 2.0'
+    ) in text
 
 
 def test_request_id_is_echoed_or_made(client: TestClient) -> None:
