@@ -1,4 +1,4 @@
-"""`madoguchi serve`, `db upgrade`, `user add`, `token create` and `config check`."""
+"""`madoguchi serve`, `db upgrade`, `user add`, `token create|list|revoke`, `config check`."""
 
 from __future__ import annotations
 
@@ -53,6 +53,12 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     create.add_argument("--site", help="bind the token to one site (required for kiosks)")
     create.add_argument("--label", default="", help="what the token is for, e.g. 'lobby kiosk 1'")
     create.set_defaults(handler=_token_create)
+    listing = token_sub.add_parser("list", help="list live tokens (never their secrets)")
+    listing.add_argument("--all", action="store_true", help="include revoked tokens")
+    listing.set_defaults(handler=_token_list)
+    revoke = token_sub.add_parser("revoke", help="revoke tokens by id (see `token list`)")
+    revoke.add_argument("ids", nargs="+", type=int, metavar="ID")
+    revoke.set_defaults(handler=_token_revoke)
 
     config = subparsers.add_parser("config", help="ward configuration")
     config_sub = config.add_subparsers(dest="config_command", required=True)
@@ -131,7 +137,7 @@ def _token_create(args: argparse.Namespace) -> int:
         return 2
     secret = new_device_token()
     with _with_session(settings) as session:
-        auth_store.add_token(
+        row = auth_store.add_token(
             session,
             token=secret,
             role=args.role,
@@ -140,8 +146,63 @@ def _token_create(args: argparse.Namespace) -> int:
             now=dt.datetime.now(dt.UTC),
         )
         session.commit()
-    print(f"token for role {args.role}{' at ' + args.site if args.site else ''} (shown once):")
+        token_id = row.id
+    place = f" at {args.site}" if args.site else ""
+    print(f"token {token_id} for role {args.role}{place} (shown once; revoke by its id):")
     print(secret)
+    return 0
+
+
+def _utc(moment: dt.datetime | None) -> str:
+    return moment.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC") if moment else "-"
+
+
+def _token_list(args: argparse.Namespace) -> int:
+    with _with_session(_settings(args)) as session:
+        rows = auth_store.tokens(session, include_revoked=args.all)
+        if not rows:
+            print("no tokens" if args.all else "no live tokens")
+            return 0
+        header = ["id", "role", "site", "label", "created"] + (["revoked"] if args.all else [])
+        table = [header]
+        for row in rows:
+            line = [str(row.id), row.role, row.site or "-", row.label or "-", _utc(row.created_at)]
+            table.append([*line, _utc(row.revoked_at)] if args.all else line)
+    widths = [max(len(line[i]) for line in table) for i in range(len(header))]
+    for line in table:
+        cells = (cell.ljust(width) for cell, width in zip(line, widths, strict=True))
+        print("  ".join(cells).rstrip())
+    return 0
+
+
+def _token_revoke(args: argparse.Namespace) -> int:
+    token_ids = list(dict.fromkeys(args.ids))  # a repeated id is revoked (and reported) once
+    now = dt.datetime.now(dt.UTC)
+    with _with_session(_settings(args)) as session:
+        found = auth_store.tokens_for_update(session, token_ids=token_ids)
+        unknown = [str(token_id) for token_id in token_ids if token_id not in found]
+        if unknown:
+            # All or nothing: a typo in one id must not leave the others half done.
+            print(f"error: no token with id {', '.join(unknown)}; nothing revoked", file=sys.stderr)
+            return 2
+        messages = []
+        newly_revoked = False
+        for token_id in token_ids:
+            row = found[token_id]
+            if auth_store.revoke_token(session, token=row, now=now):
+                newly_revoked = True
+                where = f" at {row.site}" if row.site else ""
+                messages.append(f"token {token_id} revoked ({row.role}{where})")
+            else:
+                messages.append(f"token {token_id} was revoked already at {_utc(row.revoked_at)}")
+        session.commit()
+    print("\n".join(messages))
+    if newly_revoked:
+        # Servers cache known tokens for a while, so a revoke is not instant.
+        print(
+            "running servers stop accepting revoked tokens within their token cache time "
+            "(MADOGUCHI_TOKEN_CACHE_S, default 10 s)"
+        )
     return 0
 
 

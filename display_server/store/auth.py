@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from collections.abc import Iterable, Sequence
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -61,3 +62,28 @@ def token_by_secret(session: Session, *, token: str) -> ApiTokenRow | None:
             ApiTokenRow.token_hash == token_hash(token), ApiTokenRow.revoked_at.is_(None)
         )
     ).first()
+
+
+def tokens(session: Session, *, include_revoked: bool) -> Sequence[ApiTokenRow]:
+    """Device tokens by id; the live ones only unless `include_revoked`."""
+    query = select(ApiTokenRow).order_by(ApiTokenRow.id)
+    if not include_revoked:
+        query = query.where(ApiTokenRow.revoked_at.is_(None))
+    return list(session.scalars(query))
+
+
+def tokens_for_update(session: Session, *, token_ids: Iterable[int]) -> dict[int, ApiTokenRow]:
+    """The token rows among `token_ids` that exist (revoked or not), keyed by id.
+
+    Locked, so that two revokes of one token at once keep the first revocation time.
+    """
+    query = select(ApiTokenRow).where(ApiTokenRow.id.in_(list(token_ids))).with_for_update()
+    return {row.id: row for row in session.scalars(query)}
+
+
+def revoke_token(session: Session, *, token: ApiTokenRow, now: dt.datetime) -> bool:
+    """Revoke the token at `now`; False if it was revoked already (the first time is kept)."""
+    if token.revoked_at is not None:
+        return False
+    token.revoked_at = now
+    return True
