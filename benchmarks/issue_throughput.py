@@ -7,6 +7,7 @@ p99 and max latency, and whether every service's numbers came out unique and gap
 
     python benchmarks/issue_throughput.py --db sqlite --workers 1
     python benchmarks/issue_throughput.py --db postgres --workers 2 --clients 50 --tickets 5000
+    python benchmarks/issue_throughput.py --db postgres --workers 2 --rate 300 --tickets 6000
 
 Only 127.0.0.1 is contacted; the run is bounded by --tickets and a 300 s deadline.
 """
@@ -81,40 +82,106 @@ def kiosk_tokens(url: str, sites: list[str]) -> dict[str, str]:
     return tokens
 
 
-async def run_clients(base: str, tokens: dict[str, str], clients: int, total: int) -> list[float]:
+class Connection:
+    """One keep-alive HTTP/1.1 connection that POSTs JSON and reads the status and body.
+
+    A load generator on the same two cores as the server must cost little: an httpx client
+    took about a third as much CPU per request as the server itself.
+    """
+
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.reader, self.writer = reader, writer
+
+    @classmethod
+    async def open(cls, host: str, port: int) -> Connection:
+        return cls(*await asyncio.open_connection(host, port))
+
+    async def post(self, path: str, body: bytes, headers: dict[str, str]) -> tuple[int, bytes]:
+        head = "".join(f"{name}: {value}\r\n" for name, value in headers.items())
+        self.writer.write(
+            f"POST {path} HTTP/1.1\r\nHost: bench\r\nContent-Type: application/json\r\n"
+            f"Content-Length: {len(body)}\r\n{head}\r\n".encode() + body
+        )
+        status_line, *lines = (await self.reader.readuntil(b"\r\n\r\n")).split(b"\r\n")
+        fields = dict(line.split(b":", 1) for line in lines if line)
+        length = int(next(v for k, v in fields.items() if k.lower() == b"content-length"))
+        return int(status_line.split()[1]), await self.reader.readexactly(length)
+
+    def close(self) -> None:
+        self.writer.close()
+
+
+def ticket_plan(sites: list[str], total: int) -> list[tuple[str, str]]:
+    """(site, service) for each request: sites in turn, each site's uncapped services in turn."""
     config = load_config()
     services = {
         site.id: [s.id for s in site.services if s.daily_cap is None] for site in config.sites
     }
-    plan = [
+    return [
         (site, services[site][i % len(services[site])])
-        for i, site in enumerate(list(tokens) * (total // len(tokens) + 1))
+        for i, site in enumerate(sites * (total // len(sites) + 1))
     ][:total]
-    queue: asyncio.Queue[tuple[str, str]] = asyncio.Queue()
-    for item in plan:
-        queue.put_nowait(item)
+
+
+async def run_clients(
+    port: int, tokens: dict[str, str], clients: int, total: int, rate: float | None
+) -> tuple[list[float], float]:
+    """Latencies (s) of `total` ticket issues over `clients` connections, and the elapsed time.
+
+    Without `rate` each connection sends its next request when the last is answered (closed
+    loop: the server's top speed). With `rate`, requests are due at that many per second
+    whatever the answers do (open loop), and latency counts from when a request was due, so a
+    slow server cannot hide its backlog (no coordinated omission).
+    """
+    plan = iter(ticket_plan(list(tokens), total))
+    connections = [await Connection.open("127.0.0.1", port) for _ in range(clients)]
     latencies: list[float] = []
+    started = time.perf_counter()
     deadline = time.monotonic() + DEADLINE_S
 
-    async def client() -> None:
-        async with httpx.AsyncClient(base_url=base, timeout=30) as http:
-            while not queue.empty() and time.monotonic() < deadline:
-                site, service = queue.get_nowait()
-                started = time.perf_counter()
-                response = await http.post(
-                    f"/api/v1/sites/{site}/tickets",
-                    json={"service": service},
-                    headers={
-                        "Authorization": f"Bearer {tokens[site]}",
-                        "Idempotency-Key": uuid.uuid4().hex,
-                    },
-                )
-                latencies.append(time.perf_counter() - started)
-                if response.status_code != 201:
-                    raise RuntimeError(f"{response.status_code}: {response.text}")
+    async def send(connection: Connection, site: str, service: str, due: float) -> None:
+        status, body = await connection.post(
+            f"/api/v1/sites/{site}/tickets",
+            json.dumps({"service": service}).encode(),
+            {"Authorization": f"Bearer {tokens[site]}", "Idempotency-Key": uuid.uuid4().hex},
+        )
+        latencies.append(time.perf_counter() - due)
+        if status != 201:
+            raise RuntimeError(f"{status}: {body.decode()}")
 
-    await asyncio.gather(*(client() for _ in range(clients)))
-    return latencies
+    if rate is None:
+
+        async def closed_loop(connection: Connection) -> None:
+            for site, service in plan:  # one iterator shared by all connections
+                if time.monotonic() > deadline:
+                    break
+                await send(connection, site, service, time.perf_counter())
+
+        await asyncio.gather(*(closed_loop(c) for c in connections))
+    else:
+        idle: asyncio.Queue[Connection] = asyncio.Queue()
+        for connection in connections:
+            idle.put_nowait(connection)
+
+        async def scheduled(site: str, service: str, due: float) -> None:
+            connection = await idle.get()
+            try:
+                await send(connection, site, service, due)
+            finally:
+                idle.put_nowait(connection)
+
+        requests = []
+        for n, (site, service) in enumerate(plan):
+            due = started + n / rate
+            await asyncio.sleep(max(0.0, due - time.perf_counter()))
+            if time.monotonic() > deadline:
+                break
+            requests.append(asyncio.create_task(scheduled(site, service, due)))
+        await asyncio.gather(*requests)
+    elapsed = time.perf_counter() - started
+    for connection in connections:
+        connection.close()
+    return latencies, elapsed
 
 
 def gapless(url: str) -> bool:
@@ -137,6 +204,10 @@ def main() -> None:
     parser.add_argument("--tickets", type=int, default=3000)
     parser.add_argument("--one-site", action="store_true", help="all tickets to one site")
     parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument(
+        "--rate", type=float, help="open loop: requests due at this many per second (default: "
+        "closed loop, each client sends when answered)"
+    )
     args = parser.parse_args()
     config = load_config()
     sites = [config.sites[0].id] if args.one_site else [s.id for s in config.sites]
@@ -177,9 +248,9 @@ def main() -> None:
                         break
                 except httpx.HTTPError:
                     time.sleep(0.1)
-            started = time.perf_counter()
-            latencies = asyncio.run(run_clients(base, tokens, args.clients, args.tickets))
-            elapsed = time.perf_counter() - started
+            latencies, elapsed = asyncio.run(
+                run_clients(args.port, tokens, args.clients, args.tickets, args.rate)
+            )
         finally:
             server.terminate()
             server.wait(timeout=20)
@@ -188,6 +259,7 @@ def main() -> None:
             "db": args.db,
             "workers": args.workers,
             "clients": args.clients,
+            "offered_per_s": args.rate,
             "sites": len(sites),
             "tickets": len(latencies),
             "tickets_per_s": round(len(latencies) / elapsed, 1),

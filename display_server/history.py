@@ -15,8 +15,9 @@ import datetime as dt
 import threading
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Row, select
 from sqlalchemy.orm import Session
 
 from display_server.core.counters import CounterState
@@ -62,7 +63,7 @@ class _SiteFeed:
     view: SiteView | None = None
     caught_up_at: float = 0.0
 
-    def feed(self, row: EventRow) -> None:
+    def feed(self, row: Row[Any]) -> None:
         kind, at, service = EventType(row.type), row.at, row.service
         history, visit = self.history, self.visits.get(row.ticket_id or -1)
         if kind is EventType.ISSUED and row.ticket_id is not None:
@@ -145,26 +146,23 @@ def _catch_up(session: Session, feed: _SiteFeed, *, site: str, now: dt.datetime)
         feed.counters = counter_store.site_counters(session, site=site)
     if feed.seq is None:
         feed.seq = _seq_before(session, site=site, since=now - LOOKBACK)
-    touched: set[int] = set()
     counters_changed = False
     while True:
-        rows = event_store.events_after(session, site=site, seq=feed.seq, limit=BATCH)
-        for row in rows:
+        rows = event_store.events_with_tickets_after(
+            session, site=site, seq=feed.seq, limit=BATCH
+        )
+        for row, ticket in rows:
             feed.feed(row)
             feed.seq = row.seq
-            if row.seq > feed.tickets_seq:
-                if row.ticket_id is not None:
-                    touched.add(row.ticket_id)
-                counters_changed = counters_changed or row.type in COUNTER_EVENTS
+            if row.seq <= feed.tickets_seq:
+                continue  # already reflected in the tickets read whole
+            if ticket is not None and ticket.status.is_open:
+                feed.tickets[ticket.id] = ticket
+            elif row.ticket_id is not None:
+                feed.tickets.pop(row.ticket_id, None)
+            counters_changed = counters_changed or row.type in COUNTER_EVENTS
         if len(rows) < BATCH:
             break
-    fresh = {t.id: t for t in ticket_store.by_ids(session, ticket_ids=touched)}
-    for ticket_id in touched:
-        ticket = fresh.get(ticket_id)
-        if ticket is not None and ticket.status.is_open:
-            feed.tickets[ticket_id] = ticket
-        else:
-            feed.tickets.pop(ticket_id, None)
     if counters_changed:
         feed.counters = counter_store.site_counters(session, site=site)
     feed.tickets_seq = max(feed.tickets_seq, feed.seq)

@@ -7,6 +7,7 @@ The caller commits and then publishes the returned events.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import json
@@ -119,8 +120,9 @@ def issue_ticket(
     with the same new key both get past the check; the second fails on the unique key and the
     caller retries it, which then finds the first.
 
-    `estimate` gives the new ticket's wait estimate; its position score is logged with the
-    `issued` event, so that every process can later calibrate estimates on realised waits.
+    `estimate` gives the new ticket's wait estimate, from the ticket before it has a number
+    or id (`UNSTORED_ID`); its position score is logged with the `issued` event, so that every
+    process can later calibrate estimates on realised waits.
     """
     site = find_site(config, site_id)
     route = request.route or (request.service,)
@@ -146,19 +148,13 @@ def issue_ticket(
             return Outcome(site=site.id, ticket=ticket, created=False)
     first = services[0]
     day = rules.business_date(config, now)
-    issued_before = ticket_store.take_number(
-        session, site=site.id, service=first.id, business_date=day
-    )
-    # A refusal raises here and the caller's rollback returns the number taken above.
-    rules.check_can_issue(config, site, first, now=now, issued_today=issued_before)
-    number = rules.number_for(first, issued_before)
-    draft = Ticket(
-        id=0,
+    unnumbered = Ticket(
+        id=lifecycle.UNSTORED_ID,
         token=new_token(),
         site=site.id,
         service=first.id,
-        number=number,
-        display_number=rules.display_number(first, number),
+        number=0,
+        display_number="",
         business_date=day,
         channel=request.channel,
         priority=request.priority,
@@ -169,15 +165,24 @@ def issue_ticket(
         issued_at=now,
         queued_at=now,
     )
+    # Before any row is locked: other issues at the site need not wait for the simulation.
+    estimated = estimate(unnumbered) if estimate is not None else None
+    issued_before = ticket_store.take_number(
+        session, site=site.id, service=first.id, business_date=day
+    )
+    # A refusal raises here and the caller's rollback returns the number taken above.
+    rules.check_can_issue(config, site, first, now=now, issued_today=issued_before)
+    number = rules.number_for(first, issued_before)
     ticket = ticket_store.insert_ticket(
         session,
-        ticket=draft,
+        ticket=dataclasses.replace(
+            unnumbered, number=number, display_number=rules.display_number(first, number)
+        ),
         numbered_service=first.id,
         idempotency_key=idempotency_key,
         request_hash=fingerprint,
         issued_by=issued_by,
     )
-    estimated = estimate(ticket) if estimate is not None else None
     score = estimated.score if estimated is not None else None
     issued = Event(
         type=lifecycle.EventType.ISSUED,

@@ -1,4 +1,9 @@
-"""Request dependencies: the database session, the hub, the clock and who is asking."""
+"""Request dependencies: the database session, the hub, the clock and who is asking.
+
+Dependencies that only look at the request are `async`: FastAPI runs a plain `def` dependency
+in a worker thread, a hop that costs more than the work here. Those that read the database stay
+off the event loop (in the thread pool).
+"""
 
 from __future__ import annotations
 
@@ -7,6 +12,7 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from display_server.config import WardConfig
 from display_server.i18n import Translator, negotiate
@@ -17,7 +23,7 @@ from display_server.store import auth as auth_store
 LANG_COOKIE = "madoguchi_lang"
 
 
-def get_runtime(request: Request) -> Runtime:
+async def get_runtime(request: Request) -> Runtime:
     runtime: Runtime = request.app.state.runtime
     return runtime
 
@@ -34,14 +40,14 @@ def get_session(runtime: RuntimeDep) -> Iterator[Session]:
 SessionDep = Annotated[Session, Depends(get_session)]
 
 
-def get_config(runtime: RuntimeDep) -> WardConfig:
+async def get_config(runtime: RuntimeDep) -> WardConfig:
     return runtime.config
 
 
 ConfigDep = Annotated[WardConfig, Depends(get_config)]
 
 
-def get_hub(runtime: RuntimeDep) -> Any:
+async def get_hub(runtime: RuntimeDep) -> Any:
     return runtime.hub
 
 
@@ -87,35 +93,41 @@ def principal_from_request(
     )
 
 
-def _lookup_principal(request: Request, runtime: Runtime) -> Principal | None:
+async def _lookup_principal(request: Request, runtime: Runtime) -> Principal | None:
     secret = bearer_secret(request)
     known = runtime.device_tokens.get(secret) if secret is not None else None
     if known is not None:
         return known
-    # A session of its own, closed at once: a write handler must not hold this connection
-    # while its transaction waits for another one from the pool (that deadlocks under load).
-    with runtime.sessions() as session:
-        return principal_from_request(request, session, runtime)
+    if secret is None and SESSION_COOKIE not in request.cookies:
+        return None
+
+    def lookup() -> Principal | None:
+        # A session of its own, closed at once: a write handler must not hold this connection
+        # while its transaction waits for another one from the pool (that deadlocks under load).
+        with runtime.sessions() as session:
+            return principal_from_request(request, session, runtime)
+
+    return await run_in_threadpool(lookup)
 
 
-def get_principal(request: Request, runtime: RuntimeDep) -> Principal | None:
+async def get_principal(request: Request, runtime: RuntimeDep) -> Principal | None:
     """Who calls the API; cookie-authenticated writes must carry the X-CSRF-Token header."""
-    principal = _lookup_principal(request, runtime)
+    principal = await _lookup_principal(request, runtime)
     if principal is not None and principal.via_session and request.method not in ("GET", "HEAD"):
         runtime.signer.check_csrf(principal.session_id, request.headers.get("x-csrf-token"))
     return principal
 
 
-def get_page_principal(request: Request, runtime: RuntimeDep) -> Principal | None:
+async def get_page_principal(request: Request, runtime: RuntimeDep) -> Principal | None:
     """Who opens a page; page forms check their own `csrf_token` field."""
-    return _lookup_principal(request, runtime)
+    return await _lookup_principal(request, runtime)
 
 
 PrincipalDep = Annotated[Principal | None, Depends(get_principal)]
 PagePrincipalDep = Annotated[Principal | None, Depends(get_page_principal)]
 
 
-def get_lang(request: Request) -> str:
+def request_lang(request: Request) -> str:
     """?lang=…, then the language cookie, then Accept-Language; Japanese by default."""
     return negotiate(
         request.query_params.get("lang")
@@ -124,10 +136,14 @@ def get_lang(request: Request) -> str:
     )
 
 
+async def get_lang(request: Request) -> str:
+    return request_lang(request)
+
+
 LangDep = Annotated[str, Depends(get_lang)]
 
 
-def get_translator(runtime: RuntimeDep, lang: LangDep) -> Translator:
+async def get_translator(runtime: RuntimeDep, lang: LangDep) -> Translator:
     return runtime.catalog.for_language(lang)
 
 

@@ -37,7 +37,7 @@ from display_server.core.estimate_model import (
     gamma_band,
 )
 from display_server.core.rules import ahead_of
-from display_server.core.tickets import Ticket, TicketStatus
+from display_server.core.tickets import UNSTORED_ID, Ticket, TicketStatus
 
 #: Relative model error (sd / mean) on top of service-time noise: counters pausing, walk-ups,
 #: arrivals that jump ahead. Used for the range until realised waits calibrate it (then the
@@ -113,7 +113,7 @@ class QueueState:
 
 
 #: Id of a hypothetical ticket (not yet issued, or anonymous people ahead): after any real one.
-_NEW = 2**62
+_NEW = UNSTORED_ID
 _Job = tuple[_Key, int]  # (queue key, ticket id)
 
 

@@ -56,6 +56,10 @@ class EventType(StrEnum):
     DEVICE_STATUS = "device_status"
 
 
+#: The id of a ticket not stored yet (ids only grow): in line after every stored one.
+UNSTORED_ID = 2**62
+
+
 @dataclass(frozen=True)
 class Ticket:
     """One visitor's ticket; `service` is the step of the route being queued for or served."""

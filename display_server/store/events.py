@@ -7,12 +7,13 @@ from collections.abc import Sequence
 from types import ModuleType
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, insert, select
+from sqlalchemy import Row, Table, bindparam, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from display_server.core.tickets import Event, EventType
-from display_server.store.models import EventRow, SiteSequenceRow
+from display_server.core.tickets import Event, EventType, Ticket
+from display_server.store.models import EventRow, SiteSequenceRow, TicketRow
+from display_server.store.tickets import TICKET_COLUMNS, joined_ticket
 
 
 def _next_seq_statement(dialect: ModuleType) -> Any:
@@ -29,10 +30,14 @@ def _next_seq_statement(dialect: ModuleType) -> Any:
 _NEXT_SEQ = {d.dialect.name: _next_seq_statement(d) for d in (postgresql, sqlite)}
 _INSERT_EVENT = insert(cast(Table, EventRow.__table__))
 _EVENTS_AFTER = (
-    select(EventRow)
+    select(*EventRow.__table__.columns)
     .where(EventRow.site == bindparam("site"), EventRow.seq > bindparam("seq"))
     .order_by(EventRow.seq)
     .limit(bindparam("limit"))
+)
+# Each event with its ticket as it is now: one round trip where a catch-up needs both.
+_EVENTS_AFTER_WITH_TICKETS = _EVENTS_AFTER.add_columns(*TICKET_COLUMNS).outerjoin_from(
+    EventRow, TicketRow, TicketRow.id == EventRow.ticket_id
 )
 
 
@@ -78,9 +83,19 @@ def events_between(
     return list(session.scalars(query.order_by(EventRow.site, EventRow.seq)))
 
 
-def events_after(session: Session, *, site: str, seq: int, limit: int) -> Sequence[EventRow]:
+def events_after(session: Session, *, site: str, seq: int, limit: int) -> Sequence[Row[Any]]:
     """Events of `site` with a sequence number above `seq`, oldest first (for resync)."""
-    return list(session.scalars(_EVENTS_AFTER, {"site": site, "seq": seq, "limit": limit}))
+    return session.execute(_EVENTS_AFTER, {"site": site, "seq": seq, "limit": limit}).all()
+
+
+def events_with_tickets_after(
+    session: Session, *, site: str, seq: int, limit: int
+) -> list[tuple[Row[Any], Ticket | None]]:
+    """`events_after`, each event with its ticket's current state (None: no ticket)."""
+    rows = session.execute(
+        _EVENTS_AFTER_WITH_TICKETS, {"site": site, "seq": seq, "limit": limit}
+    ).all()
+    return [(row, joined_ticket(row)) for row in rows]
 
 
 def recent_service_minutes(

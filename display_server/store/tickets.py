@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
-from types import ModuleType
+from collections.abc import Sequence
+from types import ModuleType, SimpleNamespace
 from typing import Any, cast
 
 from sqlalchemy import Row, Table, bindparam, insert, select, update
@@ -15,9 +15,22 @@ from display_server.core.tickets import Channel, Ticket, TicketStatus
 from display_server.store.models import NumberSequenceRow, TicketRow
 
 OPEN_STATUSES = [s.value for s in TicketStatus if s.is_open]
+TICKET_FIELDS = list(TicketRow.__table__.columns)
 
 
-def to_ticket(row: TicketRow | Row[Any]) -> Ticket:
+#: The ticket columns labelled `ticket_<name>`, to read a ticket from a joined row.
+TICKET_COLUMNS = [c.label(f"ticket_{c.key}") for c in TicketRow.__table__.columns]
+
+
+def joined_ticket(row: Row[Any]) -> Ticket | None:
+    """The ticket in a row that selected `TICKET_COLUMNS` (None when the join found none)."""
+    values = row._mapping
+    if values["ticket_id"] is None:
+        return None
+    return to_ticket(SimpleNamespace(**{c.key: values[f"ticket_{c.key}"] for c in TICKET_FIELDS}))
+
+
+def to_ticket(row: TicketRow | Row[Any] | SimpleNamespace) -> Ticket:
     """The domain value of a stored row (an ORM object or a plain row of the table's columns)."""
     return Ticket(
         id=row.id,
@@ -155,15 +168,6 @@ def by_idempotency_key(
     """The ticket issued earlier with `key` at `site`, with the hash of that request."""
     row = session.execute(_BY_IDEMPOTENCY_KEY, {"site": site, "key": key}).first()
     return (to_ticket(row), row.request_hash) if row else None
-
-
-def by_ids(session: Session, *, ticket_ids: Iterable[int]) -> list[Ticket]:
-    """The tickets with these ids (those that exist)."""
-    ids = sorted(ticket_ids)
-    if not ids:
-        return []
-    rows = session.execute(select(*TicketRow.__table__.columns).where(TicketRow.id.in_(ids)))
-    return [to_ticket(row) for row in rows]
 
 
 def by_token(session: Session, *, token: str, for_update: bool = False) -> Ticket | None:

@@ -21,7 +21,7 @@ from display_server.api.deps import (
     RuntimeDep,
     SessionDep,
     TranslatorDep,
-    get_lang,
+    request_lang,
 )
 from display_server.api.errors import status_for
 from display_server.core.errors import NothingWaiting
@@ -81,7 +81,7 @@ def render(
 def error_page(request: Request, status: int) -> HTMLResponse:
     """A page that tells a person, in their language, why they cannot go on."""
     runtime = request.app.state.runtime
-    lang = get_lang(request)
+    lang = request_lang(request)
     translate = runtime.catalog.for_language(lang)
     key = {401: "error.401", 403: "error.403", 404: "error.404"}.get(status, "error.other")
     return render(
