@@ -26,9 +26,24 @@ def _next_seq_statement(dialect: ModuleType) -> Any:
     )
 
 
+def _append_in_one_statement() -> Any:
+    """PostgreSQL: take the seq and insert the event in one statement (a data-modifying CTE),
+    so the site's sequence row is locked for one round trip less. SQLite has no such CTEs."""
+    events = cast(Table, EventRow.__table__)
+    seq = _next_seq_statement(postgresql).cte("next_seq")
+    names = ["site", "type", "at", "ticket_id", "counter", "staff", "service", "data"]
+    values = [bindparam(name, type_=events.c[name].type) for name in names]
+    return (
+        insert(events)
+        .from_select([*names, "seq"], select(*values, seq.c.seq))
+        .returning(events.c.seq)
+    )
+
+
 # Built once: every ticket issue and counter action runs these.
 _NEXT_SEQ = {d.dialect.name: _next_seq_statement(d) for d in (postgresql, sqlite)}
 _INSERT_EVENT = insert(cast(Table, EventRow.__table__))
+_APPEND_EVENT_POSTGRESQL = _append_in_one_statement()
 _EVENTS_AFTER = (
     select(*EventRow.__table__.columns)
     .where(EventRow.site == bindparam("site"), EventRow.seq > bindparam("seq"))
@@ -49,21 +64,20 @@ def _next_seq(session: Session, *, site: str) -> int:
 
 def append_event(session: Session, *, event: Event) -> int:
     """Append `event` to the log and return its sequence number within its site."""
+    values = {
+        "site": event.site,
+        "type": event.type.value,
+        "at": event.at,
+        "ticket_id": event.ticket_id,
+        "counter": event.counter,
+        "staff": event.staff,
+        "service": event.service,
+        "data": dict(event.data),
+    }
+    if session.get_bind().dialect.name == "postgresql":
+        return int(session.execute(_APPEND_EVENT_POSTGRESQL, values).scalar_one())
     seq = _next_seq(session, site=event.site)
-    session.execute(
-        _INSERT_EVENT,
-        {
-            "site": event.site,
-            "seq": seq,
-            "type": event.type.value,
-            "at": event.at,
-            "ticket_id": event.ticket_id,
-            "counter": event.counter,
-            "staff": event.staff,
-            "service": event.service,
-            "data": dict(event.data),
-        },
-    )
+    session.execute(_INSERT_EVENT, {**values, "seq": seq})
     return seq
 
 
