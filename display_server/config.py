@@ -11,13 +11,15 @@ import datetime as dt
 import tomllib
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Literal, TypeVar
 from zoneinfo import ZoneInfo
 
 import jpholiday
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from display_server.errors import ConfigError
+
+T = TypeVar("T")
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 EXAMPLE_CONFIG = Path(__file__).with_name("example_ward.toml")
@@ -96,15 +98,15 @@ class Site(Frozen):
     services: tuple[Service, ...] = Field(min_length=1)
     counters: tuple[Counter, ...] = Field(min_length=1)
     #: Counters planned open per hour, for the forecast's expected waits; defaults to all.
-    planned_counters: dict[str, int] = Field(default_factory=dict)
+    planned_counters: dict[str, Annotated[int, Field(ge=0)]] = Field(default_factory=dict)
 
-    @field_validator("hours")
+    @field_validator("hours", "planned_counters")
     @classmethod
-    def _weekday_keys(cls, hours: dict[str, OpeningHours]) -> dict[str, OpeningHours]:
-        unknown = sorted(set(hours) - set(WEEKDAYS))
+    def _weekday_keys(cls, by_day: dict[str, T]) -> dict[str, T]:
+        unknown = sorted(set(by_day) - set(WEEKDAYS))
         if unknown:
             raise ValueError(f"unknown weekday(s) {unknown}; use {', '.join(WEEKDAYS)}")
-        return hours
+        return by_day
 
     @model_validator(mode="after")
     def _references(self) -> Site:

@@ -63,6 +63,14 @@ def test_minimal_config_parses() -> None:
             "sites['s1'].hours: Value error, unknown weekday(s) ['monday']",
         ),
         (
+            ("[sites.hours.mon]", "[sites.planned_counters]\nmonday = 2\n[sites.hours.mon]"),
+            "sites['s1'].planned_counters: Value error, unknown weekday(s) ['monday']",
+        ),
+        (
+            ("[sites.hours.mon]", "[sites.planned_counters]\nmon = -1\n[sites.hours.mon]"),
+            "sites['s1'].planned_counters.mon: Input should be greater than or equal to 0",
+        ),
+        (
             ('label = "1"', 'label = "1"\nextra = 3'),
             "sites['s1'].counters['s1-1'].extra: Extra inputs are not permitted",
         ),
