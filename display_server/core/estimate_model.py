@@ -144,9 +144,12 @@ class _Durations:
     def summary(self) -> _Summary:
         """Cached until the next observation: services end far less often than estimates run."""
         if self._summary is None:
-            n = len(self._samples)
+            # A copy first: the server feeds a site's history in one thread while others read
+            # it, and a deque changed during a Python-level loop over it raises.
+            samples = list(self._samples)
+            n = len(samples)
             pairs = sorted(
-                (x, 0.5 ** ((n - 1 - i) / self._half_life)) for i, x in enumerate(self._samples)
+                (x, 0.5 ** ((n - 1 - i) / self._half_life)) for i, x in enumerate(samples)
             )
             total = sum(w for _, w in pairs)
             # Winsorise at the weighted 95th percentile: one visitor who needed an hour must not
