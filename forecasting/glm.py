@@ -26,6 +26,15 @@ _CALIBRATION_ORIGINS = 4
 #: Candidate level corrections (exponent of the level ratio, half-life in days of that exponent
 #: over the horizon): none, half (geometric shrinkage), all of it, and all of it fading.
 _LEVEL_RULES = ((0.0, np.inf), (0.5, np.inf), (1.0, np.inf), (1.0, 7.0))
+#: A weekday × hour cell has shifted (`_cell_shifts`) when each of its last this many weekly
+#: hours lay beyond `_SHIFT_Z` robust standard deviations of the fit, all on the same side.
+_SHIFT_WEEKS = 4
+_SHIFT_Z = 1.5
+#: Median of a chi-squared variable with one degree of freedom: median(z²) / this is a
+#: dispersion estimate that a few outage or campaign hours cannot inflate.
+_CHI2_1_MEDIAN = 0.455
+#: Number of weekday × hour cells (`forecasting.models._cell`).
+_CELLS = 7 * 24
 #: Prior on the generic day effects and the trend: zero, worth this many days of arrivals.
 _PRIOR_DAYS = 3.0
 #: The effects that prior applies to: rules of thumb that any office might or might not show,
@@ -143,6 +152,40 @@ def _exponent(rule: tuple[float, float], days_ahead: np.ndarray) -> np.ndarray:
     return weight * 0.5 ** (days_ahead / half_life_days)
 
 
+def _cell_shifts(cells: np.ndarray, age: np.ndarray, y: np.ndarray, mu: np.ndarray) -> pd.Series:
+    """Factor by weekday × hour cell for the cells whose level has moved away from the fit.
+
+    The recency weights let a cell follow a lasting change only over months: when the
+    Anonymous Bank's Saturday-evening rush moved from 19:00 to 20:00–21:00 (Shabbat ends later
+    under daylight saving), the fit kept forecasting 25–30 calls at 19:00 for weeks after there
+    were two. A cell counts as shifted only when *every* one of its open hours in the last
+    `_SHIFT_WEEKS` weeks (at least all but one) lay more than `_SHIFT_Z` standard deviations
+    from the fit on the same side, after scaling the fit to those weeks' level (a change of
+    every cell is the level correction's business): by chance 2 × 0.067⁴ ≈ 4·10⁻⁵ per cell
+    (3·10⁻⁴ with three hours), and one outage or campaign hour never qualifies. The standard
+    deviation uses a median-based dispersion, which such outliers cannot inflate (the Pearson
+    one was twice as large on the Anonymous Bank). A shifted cell takes the ratio of its actual
+    to fitted arrivals over those weeks; the others keep the fit (per-cell ratios applied to
+    every cell only added noise, see docs/benchmarks.md).
+    """
+    dispersion = max(1.0, float(np.median((y - mu) ** 2 / np.maximum(mu, 1e-9))) / _CHI2_1_MEDIAN)
+    recent = age < _SHIFT_WEEKS * WEEK
+    y, cells = y[recent], cells[recent]
+    mu = mu[recent] * (y.sum() + 50.0) / (mu[recent].sum() + 50.0)
+    z = (y - mu) / np.sqrt(dispersion * np.maximum(mu, 1e-9))
+
+    def per_cell(values: np.ndarray) -> np.ndarray:
+        return np.bincount(cells, weights=values, minlength=_CELLS)
+
+    weeks = per_cell(np.ones(len(y)))
+    # A closed date (a holiday) may take out one of the weeks.
+    shifted = (weeks >= _SHIFT_WEEKS - 1) & (
+        (per_cell(z > _SHIFT_Z) == weeks) | (per_cell(z < -_SHIFT_Z) == weeks)
+    )
+    factors = (per_cell(y) + 1.0) / (per_cell(mu) + 1.0)
+    return pd.Series(factors[shifted], index=np.flatnonzero(shifted))
+
+
 @dataclass(frozen=True)
 class _Fit:
     columns: list[str]
@@ -153,6 +196,8 @@ class _Fit:
     cap: float
     level: float
     end: pd.Timestamp
+    #: Factors of the cells that have shifted lately (`_cell_shifts`), by cell.
+    cell_shifts: pd.Series
 
 
 #: Recently built designs by (schedule identity, calendar, variant, window).
@@ -170,9 +215,11 @@ class CalendarGLM(Model):
     with a 7-day half-life over the horizon), so a lasting shift (a summer, a pandemic) is
     followed within a week where that has paid off, a passing one (a reopening backlog) only
     in the first days, and neither where it has not (holiday weeks the calendar does not know).
-    The mean is fitted as Poisson (fast, consistent). Interval width: a negative binomial per
-    interval level whose alpha, plus the estimation variance of the mean, makes the forecasts
-    of the last four weekly origins before the end (two weeks ahead each) cover as promised.
+    A weekday × hour cell whose last four weeks all lay clearly on one side of the fit takes
+    their level (`_cell_shifts`). The mean is fitted as Poisson (fast, consistent). Interval
+    width: a negative binomial per interval level whose alpha, plus the estimation variance of
+    the mean, makes the forecasts of the last four weekly origins before the end (two weeks
+    ahead each) cover as promised.
     In-sample residuals alone give intervals that cover far too little, one holdout fortnight
     too noisy a width.
     """
@@ -321,11 +368,14 @@ class CalendarGLM(Model):
         weights = 0.5 ** (age_weeks / self.half_life_weeks)
         x, y = design[columns].to_numpy(), history.to_numpy()
         params, information = _poisson_irls(x, y, weights, self._ridge(columns, history, weights))
-        mu = np.exp(x @ params)
+        age = (end - history.index).to_numpy()
+        cells = _cell(pd.DatetimeIndex(history.index))
+        fitted = np.exp(x @ params)
+        shifts = _cell_shifts(cells, age, y, fitted)
+        mu = fitted * shifts.reindex(cells).fillna(1.0).to_numpy()
         dof = max(len(y) - len(columns), 1)
         excess = (weights * ((y - mu) ** 2 - mu)).sum() * len(y) / dof
         dispersion = max(1.0, float((weights * (y - mu) ** 2 / mu).sum()) / dof)
-        age = (end - history.index).to_numpy()
         level = _level(age, y, mu, self.level_window)
         return _Fit(
             columns=list(columns),
@@ -337,6 +387,7 @@ class CalendarGLM(Model):
             cap=3.0 * float(y.max()),
             level=float(level),
             end=end,
+            cell_shifts=shifts,
         )
 
     @staticmethod
@@ -362,8 +413,9 @@ class CalendarGLM(Model):
     ) -> tuple[np.ndarray, np.ndarray]:
         x = self._design(index).reindex(columns=fit.columns, fill_value=0.0).to_numpy()
         level = fit.level ** _exponent(level_rule, _days_ahead(index, fit.end))
+        shift = fit.cell_shifts.reindex(_cell(index)).fillna(1.0).to_numpy()
         # A trend or rare effect must not extrapolate into absurd counts.
-        mean = np.minimum(np.exp(x @ fit.params) * level, fit.cap)
+        mean = np.minimum(np.exp(x @ fit.params) * level * shift, fit.cap)
         mean[np.isin(_cell(index), fit.zero_cells)] = 0.0
         return mean, np.einsum("ij,jk,ik->i", x, fit.cov, x)
 

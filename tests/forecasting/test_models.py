@@ -230,3 +230,30 @@ def test_generic_day_effects_resting_on_a_few_odd_days_are_shrunk() -> None:
     ordinary = pd.date_range("2025-07-29 08:00", periods=9, freq="h")  # a Tuesday
     ratio = model.predict(after_holiday)["mean"].sum() / model.predict(ordinary)["mean"].sum()
     assert 0.9 < ratio < 1.1
+
+
+def test_a_cell_whose_hour_has_moved_follows_its_recent_weeks() -> None:
+    # Wednesdays' 10:00 hour loses 90 % of its arrivals four weeks before the end (an opening
+    # time that moved with daylight saving, say); the recency weights alone would remember the
+    # old level for months, and one spike in another cell must not count as a move.
+    frame = one_series("2025-01-06", 154, mean_per_hour=12.0, seed=4, calendar_effects=False)
+    hours = pd.DatetimeIndex(frame["hour_start"])
+    moved = (hours.day_of_week == 2) & (hours.hour == 10) & (hours >= "2025-05-12")
+    spike = hours == pd.Timestamp("2025-05-27 10:00")
+    frame.loc[moved, "count"] = np.round(frame.loc[moved, "count"] / 10)
+    frame.loc[spike, "count"] *= 10
+    glm = CalendarGLM(WARD_OFFICE).fit(frame)
+    wednesday = pd.date_range("2025-06-11 08:00", periods=9, freq="h")
+    predicted = glm.predict(wednesday)["mean"]
+    recent = frame.loc[moved, "count"].mean()
+    assert predicted.loc["2025-06-11 10:00"] == pytest.approx(recent, rel=0.35, abs=1.0)
+    assert predicted.loc["2025-06-11 11:00"] > 5 * predicted.loc["2025-06-11 10:00"]
+    tuesday = glm.predict(pd.DatetimeIndex([pd.Timestamp("2025-06-10 10:00")]))["mean"].iloc[0]
+    assert tuesday < 2 * frame.loc[(hours.day_of_week == 1) & (hours.hour == 10), "count"].mean()
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_no_cell_counts_as_moved_in_a_stationary_series(seed: int) -> None:
+    # Chance alone makes a cell look moved with probability ~4·10⁻⁵ (`_cell_shifts`).
+    glm = CalendarGLM(WARD_OFFICE).fit(_overdispersed(seed, 154))
+    assert glm._fit_result is not None and glm._fit_result.cell_shifts.empty
