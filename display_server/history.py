@@ -168,7 +168,7 @@ def _catch_up(session: Session, feed: _SiteFeed, *, site: str, now: dt.datetime)
     feed.tickets_seq = max(feed.tickets_seq, feed.seq)
     return SiteView(
         history=feed.history,
-        open_tickets=sorted(feed.tickets.values(), key=lambda t: t.id),
+        open_tickets=[feed.tickets[ticket_id] for ticket_id in sorted(feed.tickets)],
         counters=dict(feed.counters),
     )
 

@@ -20,6 +20,7 @@ monotone over the bins (`estimate_model`). Every input is known at `now`.
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import heapq
 import math
@@ -36,7 +37,6 @@ from display_server.core.estimate_model import (
     ServiceProfile,
     gamma_band,
 )
-from display_server.core.rules import ahead_of
 from display_server.core.tickets import UNSTORED_ID, Ticket, TicketStatus
 
 #: Relative model error (sd / mean) on top of service-time noise: counters pausing, walk-ups,
@@ -95,9 +95,10 @@ class QueueState:
     def lines(self) -> Mapping[str, Sequence[_Job]]:
         """Each service's waiting tickets in call order."""
         lines: dict[str, list[_Job]] = {}
-        for ticket in self.waiting:
-            if ticket.status is TicketStatus.WAITING:
-                lines.setdefault(ticket.service, []).append(_job(ticket))
+        waiting = TicketStatus.WAITING
+        for t in self.waiting:
+            if t.status is waiting:  # `_job`, inlined: this loop runs over the whole queue
+                lines.setdefault(t.service, []).append(((not t.priority, t.queued_at, t.id), t.id))
         for line in lines.values():
             line.sort()
         return lines
@@ -105,11 +106,14 @@ class QueueState:
     @cached_property
     def head_waits(self) -> Mapping[str, Sequence[tuple[dt.datetime, int]]]:
         """Per service, the two tickets that have waited longest: (queued_at, id)."""
-        queued: dict[str, list[tuple[dt.datetime, int]]] = {}
-        for ticket in self.waiting:
-            if ticket.status is TicketStatus.WAITING:
-                queued.setdefault(ticket.service, []).append((ticket.queued_at, ticket.id))
-        return {service: heapq.nsmallest(2, entries) for service, entries in queued.items()}
+        heads = {}
+        for service, line in self.lines.items():
+            # A line is priority tickets, then the others, each part in order of queueing: the
+            # two longest waits are among the first two of either part.
+            ordinary = next((i for i, (key, _) in enumerate(line) if key[0]), len(line))
+            firsts = [*line[:2], *line[ordinary : ordinary + 2]]
+            heads[service] = heapq.nsmallest(2, {(key[1], key[2]) for key, _ in firsts})
+        return heads
 
 
 #: Id of a hypothetical ticket (not yet issued, or anonymous people ahead): after any real one.
@@ -269,11 +273,12 @@ def estimate_ticket(state: QueueState, ticket: Ticket, *, now: dt.datetime) -> W
     if ticket.status is not TicketStatus.WAITING:
         return WaitEstimate(0, 0, 0, 0.0, 0.0, 0.0, 0.0)
     lines = _lines(state)
-    if ticket.id not in {i for _, i in lines.get(ticket.service, ())}:
-        lines.setdefault(ticket.service, []).append(_job(ticket))
-        lines[ticket.service].sort()
-    ahead = ahead_of(ticket, state.waiting)
-    return _estimate_job(state, lines, ticket.service, _job(ticket), ahead, now)
+    line, job = lines.setdefault(ticket.service, []), _job(ticket)
+    # The line is sorted and ids are unique: the ticket's place is the number ahead of it.
+    ahead = bisect.bisect_left(line, job)
+    if ahead == len(line) or line[ahead] != job:
+        line.insert(ahead, job)
+    return _estimate_job(state, lines, ticket.service, job, ahead, now)
 
 
 def estimate_new(state: QueueState, *, service: str, now: dt.datetime) -> WaitEstimate:

@@ -101,16 +101,3 @@ def choose_next(counter: Counter, waiting: Iterable[Ticket]) -> Ticket | None:
         rank = {service: i for i, service in enumerate(counter.services)}
         return min(eligible, key=lambda t: (rank[t.service], *t.queue_key()))
     return min(eligible, key=Ticket.queue_key)
-
-
-def ahead_of(ticket: Ticket, waiting: Iterable[Ticket]) -> int:
-    """People in the same service's line who will be called before `ticket`."""
-    key = ticket.queue_key()
-    return sum(
-        1
-        for other in waiting
-        if other.status is TicketStatus.WAITING
-        and other.service == ticket.service
-        and other.id != ticket.id
-        and other.queue_key() < key
-    )

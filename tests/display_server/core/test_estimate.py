@@ -345,3 +345,43 @@ def test_pausing_a_counter_never_shortens_it(specs, people, data, cal) -> None: 
     paused = dataclasses.replace(queue, counters=views)
     assert not_shorter(estimate_new(paused, service=service, now=NOW),
                        estimate_new(queue, service=service, now=NOW))
+
+
+@given(
+    st.lists(
+        st.tuples(st.sampled_from("ab"), st.integers(0, 60), st.booleans(), st.booleans()),
+        min_size=1, max_size=25,
+    ),
+    st.data(),
+)
+def test_people_ahead_are_those_of_the_same_line_called_first(specs, data) -> None:  # type: ignore[no-untyped-def]
+    tickets = [
+        ticket(i + 1, service, minutes_ago=ago, priority=priority,
+               status=TicketStatus.WAITING if waiting else TicketStatus.CANCELLED)
+        for i, (service, ago, priority, waiting) in enumerate(specs)
+    ]
+    mine = data.draw(st.sampled_from([t for t in tickets if t.status is TicketStatus.WAITING]
+                                     or [ticket(99)]))
+    queue = state(tickets, [counter(services=("a", "b"))])
+    expected = sum(
+        1 for t in tickets
+        if t.status is TicketStatus.WAITING and t.service == mine.service and t.id != mine.id
+        and (not t.priority, t.queued_at, t.id) < (not mine.priority, mine.queued_at, mine.id)
+    )
+    assert estimate_ticket(queue, mine, now=NOW).ahead == expected
+
+
+@given(
+    st.lists(
+        st.tuples(st.sampled_from("ab"), st.integers(0, 60), st.booleans()), max_size=25
+    )
+)
+def test_head_waits_are_the_two_longest_waits_of_each_line(specs) -> None:  # type: ignore[no-untyped-def]
+    tickets = [
+        ticket(i + 1, service, minutes_ago=ago, priority=priority)
+        for i, (service, ago, priority) in enumerate(specs)
+    ]
+    queue = state(tickets, [counter(services=("a", "b"))])
+    for service in "ab":
+        waits = sorted((t.queued_at, t.id) for t in tickets if t.service == service)
+        assert list(queue.head_waits.get(service, [])) == waits[:2]

@@ -130,8 +130,7 @@ def test_transfer_keeps_the_place_against_later_arrivals(
     moved_source = ticket(999, "moving", minutes=data.draw(st.integers(0, 120)))
     moved, _ = lifecycle.transfer(moved_source, service="tax", now=at(1, 20), staff=None)
     desk = counter(("tax",))
-    ahead = rules.ahead_of(moved, line)
-    assert ahead == sum(1 for t in line if (t.queued_at, t.id) < (moved.queued_at, moved.id))
+    ahead = sum(1 for t in line if (t.queued_at, t.id) < (moved.queued_at, moved.id))
     pending = [*line, moved]
     position = 0
     while (chosen := rules.choose_next(desk, pending)) is not moved:
