@@ -3,7 +3,8 @@
 Starts `uvicorn display_server.app:app_from_environment` (1 or 2 workers) on 127.0.0.1 against a
 fresh SQLite file or a fresh PostgreSQL database, then N concurrent clients issue tickets with
 kiosk tokens and Idempotency-Keys for a fixed number of requests. Prints JSON: tickets/s, p50,
-p99 and max latency, and whether every service's numbers came out unique and gapless.
+p99 and max latency, the server's CPU time per ticket (all its processes, from /proc), and
+whether every service's numbers came out unique and gapless.
 
     python benchmarks/issue_throughput.py --db sqlite --workers 1
     python benchmarks/issue_throughput.py --db postgres --workers 2 --clients 50 --tickets 5000
@@ -184,6 +185,34 @@ async def run_clients(
     return latencies, elapsed
 
 
+def tree_cpu_seconds(root: int) -> float:
+    """CPU time (user + system) used so far by `root` and its descendants, from /proc.
+
+    The server's CPU per ticket does not depend on what else the machine is doing, unlike
+    tickets/s on two shared cores: it is the number to compare between versions.
+    """
+    parents: dict[int, int] = {}
+    used: dict[int, float] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:
+            continue  # the process ended meanwhile
+        fields = text.rsplit(")", 1)[1].split()
+        pid = int(stat.parent.name)
+        parents[pid] = int(fields[1])
+        used[pid] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def descends(pid: int) -> bool:
+        while pid > 1:
+            if pid == root:
+                return True
+            pid = parents.get(pid, 0)
+        return False
+
+    return sum(seconds for pid, seconds in used.items() if descends(pid))
+
+
 def gapless(url: str) -> bool:
     engine = make_engine(url)
     numbers: dict[tuple[str, str], list[int]] = defaultdict(list)
@@ -248,9 +277,11 @@ def main() -> None:
                         break
                 except httpx.HTTPError:
                     time.sleep(0.1)
+            cpu_before = tree_cpu_seconds(server.pid)
             latencies, elapsed = asyncio.run(
                 run_clients(args.port, tokens, args.clients, args.tickets, args.rate)
             )
+            server_cpu = tree_cpu_seconds(server.pid) - cpu_before
         finally:
             server.terminate()
             server.wait(timeout=20)
@@ -266,6 +297,7 @@ def main() -> None:
             "p50_ms": round(statistics.median(ordered) * 1000, 1),
             "p99_ms": round(ordered[int(len(ordered) * 0.99) - 1] * 1000, 1),
             "max_ms": round(ordered[-1] * 1000, 1),
+            "server_cpu_ms_per_ticket": round(server_cpu / len(latencies) * 1000, 2),
             "unique_and_gapless": gapless(url),
         }
         drop_database(pg_name)
