@@ -21,9 +21,14 @@ Run = Callable[[K, list[V]], Awaitable[None]]
 
 
 class Coalescer(Generic[K, V]):
-    """Event-loop side only: `submit` and `idle` must be called from the loop's thread."""
+    """Event-loop side only: `submit` and `idle` must be called from the loop's thread.
 
-    def __init__(self) -> None:
+    Runs for one key start at least `min_interval_s` apart: a lone request runs at once, a
+    burst is folded into a few runs however fast each of them is.
+    """
+
+    def __init__(self, *, min_interval_s: float = 0.0) -> None:
+        self.min_interval_s = min_interval_s
         self._pending: dict[K, list[V]] = {}
         self._tasks: dict[K, asyncio.Task[None]] = {}
 
@@ -34,12 +39,15 @@ class Coalescer(Generic[K, V]):
             self._tasks[key] = asyncio.get_running_loop().create_task(self._drain(key, run))
 
     async def _drain(self, key: K, run: Run[K, V]) -> None:
+        loop = asyncio.get_running_loop()
         try:
             while batch := self._pending.pop(key, None):
+                started = loop.time()
                 try:
                     await run(key, batch)
                 except Exception:  # derived data: the next request computes it again
                     log.exception("background refresh of %r failed", key)
+                await asyncio.sleep(max(0.0, started + self.min_interval_s - loop.time()))
         finally:
             del self._tasks[key]
 

@@ -87,7 +87,7 @@ class Runtime:
                 if settings.database_url.startswith("sqlite")
                 else contextlib.nullcontext()
             ),
-            status_refresh=Coalescer(),
+            status_refresh=Coalescer(min_interval_s=settings.live_refresh_interval_s),
         )
 
     def now(self) -> dt.datetime:

@@ -53,3 +53,27 @@ def test_a_failing_run_is_logged_and_later_items_still_run(
 
     assert asyncio.run(scenario()) == [[1], [2]]
     assert "background refresh of 'a' failed" in caplog.text
+
+
+def test_runs_for_a_key_start_at_least_the_interval_apart() -> None:
+    async def scenario() -> tuple[list[list[int]], list[float]]:
+        loop = asyncio.get_running_loop()
+        runs: list[list[int]] = []
+        starts: list[float] = []
+
+        async def run(key: str, items: list[int]) -> None:
+            runs.append(items)
+            starts.append(loop.time())
+
+        coalescer: Coalescer[str, int] = Coalescer(min_interval_s=0.05)
+        coalescer.submit("a", 1, run)
+        await asyncio.sleep(0.01)  # the first run is done; the next may not start for a while
+        coalescer.submit("a", 2, run)
+        await asyncio.sleep(0.01)
+        coalescer.submit("a", 3, run)
+        await coalescer.idle()
+        return runs, starts
+
+    runs, starts = asyncio.run(scenario())
+    assert runs == [[1], [2, 3]]
+    assert starts[1] - starts[0] >= 0.05
