@@ -7,6 +7,7 @@ import time
 
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
+from httpx import Response
 
 from display_server.app import create_app
 from display_server.security import DeviceTokenCache, Principal, Role
@@ -40,29 +41,32 @@ def revoke_all(client: TestClient) -> None:
         session.commit()
 
 
-def test_without_the_cache_a_revoked_token_is_refused_at_once(
-    database_url: str, clock: FakeClock
-) -> None:
-    settings = make_settings(database_url, token_cache_s=0)
+def issues_after_revoking(
+    database_url: str, clock: FakeClock, *, cache_s: float, pause_s: float
+) -> tuple[Response, Response]:
+    """Issue with a kiosk token, revoke it, issue at once and again after `pause_s`."""
+    settings = make_settings(database_url, token_cache_s=cache_s)
     with TestClient(create_app(settings, clock=clock)) as client:
         kiosk = make_token(client, "kiosk", "nerima")
         assert client.post(TICKETS, json=MOVING, headers=kiosk).status_code == 201
         revoke_all(client)
-        again = client.post(TICKETS, json=MOVING, headers=kiosk)
-    assert again.status_code == 401
-    assert "revoked" in again.json()["detail"]
+        at_once = client.post(TICKETS, json=MOVING, headers=kiosk)
+        time.sleep(pause_s)
+        later = client.post(TICKETS, json=MOVING, headers=kiosk)
+    return at_once, later
+
+
+def test_without_the_cache_a_revoked_token_is_refused_at_once(
+    database_url: str, clock: FakeClock
+) -> None:
+    at_once, _ = issues_after_revoking(database_url, clock, cache_s=0, pause_s=0)
+    assert at_once.status_code == 401
+    assert "revoked" in at_once.json()["detail"]
 
 
 def test_with_the_cache_a_revoked_token_works_until_the_cache_time_ends(
     database_url: str, clock: FakeClock
 ) -> None:
-    settings = make_settings(database_url, token_cache_s=0.5)
-    with TestClient(create_app(settings, clock=clock)) as client:
-        kiosk = make_token(client, "kiosk", "nerima")
-        assert client.post(TICKETS, json=MOVING, headers=kiosk).status_code == 201
-        revoke_all(client)
-        cached = client.post(TICKETS, json=MOVING, headers=kiosk)
-        time.sleep(0.6)
-        later = client.post(TICKETS, json=MOVING, headers=kiosk)
-    assert cached.status_code == 201
+    at_once, later = issues_after_revoking(database_url, clock, cache_s=0.5, pause_s=0.6)
+    assert at_once.status_code == 201
     assert later.status_code == 401

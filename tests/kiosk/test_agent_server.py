@@ -132,15 +132,28 @@ def issue_without_paper(local: TestClient, service: str, key: str) -> dict[str, 
     return ticket
 
 
-def test_slips_waiting_for_paper_are_printed_once_after_a_restart(
-    client: TestClient, printer: VirtualPrinter, state_dir: Path
-) -> None:
+def two_slips_without_paper(
+    client: TestClient, printer: VirtualPrinter, state_dir: Path, services: tuple[str, str],
+    *, dismiss_first: bool = False,
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Two tickets issued while the printer has no paper, then the kiosk stops; with
+    `dismiss_first` the visitor of the first left with the number on screen (page button)."""
     printer.state = "paper_out"
     with ReprintStore(state_dir) as reprints:
         _, local = kiosk_for(client, printer.uri, reprints)
         with local:
-            first = issue_without_paper(local, "moving", "tap-restart-1")
-            second = issue_without_paper(local, "seal", "tap-restart-2")
+            first = issue_without_paper(local, services[0], f"tap-{services[0]}-1")
+            second = issue_without_paper(local, services[1], f"tap-{services[1]}-2")
+            if dismiss_first:
+                answer = local.post("/dismiss", json={"ticket_id": first["id"]}).json()
+                assert answer == {"dismissed": True}
+    return first, second
+
+
+def test_slips_waiting_for_paper_are_printed_once_after_a_restart(
+    client: TestClient, printer: VirtualPrinter, state_dir: Path
+) -> None:
+    first, second = two_slips_without_paper(client, printer, state_dir, ("moving", "seal"))
 
     with ReprintStore(state_dir) as reprints:  # the kiosk restarted; the paper is still out
         agent, _ = kiosk_for(client, printer.uri, reprints)
@@ -163,14 +176,9 @@ def test_slips_waiting_for_paper_are_printed_once_after_a_restart(
 def test_a_dismissed_slip_stays_dismissed_after_a_restart(
     client: TestClient, printer: VirtualPrinter, state_dir: Path
 ) -> None:
-    printer.state = "paper_out"
-    with ReprintStore(state_dir) as reprints:
-        _, local = kiosk_for(client, printer.uri, reprints)
-        with local:
-            left = issue_without_paper(local, "moving", "tap-dismiss-1")
-            waiting = issue_without_paper(local, "moving", "tap-dismiss-2")
-            dismissed = local.post("/dismiss", json={"ticket_id": left["id"]}).json()
-        assert dismissed == {"dismissed": True}
+    _, waiting = two_slips_without_paper(
+        client, printer, state_dir, ("moving", "moving"), dismiss_first=True
+    )
 
     with ReprintStore(state_dir) as reprints:
         agent, _ = kiosk_for(client, printer.uri, reprints)
