@@ -189,14 +189,19 @@ def refit(
 
 
 def refit_if_stale(runtime: Runtime) -> bool:
-    """Refit unless the stored forecasts were fitted today (local time); True if it did."""
+    """Refit unless the stored forecasts were fitted today (local time) or another process is
+    refitting them now; True if it did."""
     now = runtime.now()
     zone = runtime.config.policy.zone
-    with runtime.sessions() as session:
-        fitted = forecast_store.last_fitted(session)
-    if fitted is not None and fitted.astimezone(zone).date() >= now.astimezone(zone).date():
-        return False
-    stored = refit(runtime.config, runtime.sessions, runtime.writer_sessions, now=now)
+    with runtime.engine.connect() as connection, forecast_store.refit_lock(connection) as mine:
+        if not mine:
+            log.info("another process is refitting the forecasts")
+            return False
+        with runtime.sessions() as session:
+            fitted = forecast_store.last_fitted(session)
+        if fitted is not None and fitted.astimezone(zone).date() >= now.astimezone(zone).date():
+            return False
+        stored = refit(runtime.config, runtime.sessions, runtime.writer_sessions, now=now)
     log.info("forecasts refitted: %d hours stored", stored)
     return True
 

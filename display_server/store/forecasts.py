@@ -2,17 +2,35 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import delete, exists, func, insert, select
+from sqlalchemy import Connection, delete, exists, func, insert, select
 from sqlalchemy.orm import Session
 
 from display_server.store.models import ForecastRow, TicketRow
 
 #: `issued_by` of tickets that the demo wrote as history; pages say the forecast is simulated.
 SIMULATED_ISSUER = "simulated-history"
+#: PostgreSQL advisory lock key held by the process that is refitting ("madoguchi" in ASCII).
+REFIT_LOCK_KEY = 0x6D61646F67756368
+
+
+@contextlib.contextmanager
+def refit_lock(connection: Connection) -> Iterator[bool]:
+    """Whether this process may refit now: on PostgreSQL only one process at a time may (the
+    others, e.g. the workers of one server starting together, skip it); elsewhere always."""
+    if connection.dialect.name != "postgresql":
+        yield True
+        return
+    taken = bool(connection.scalar(select(func.pg_try_advisory_lock(REFIT_LOCK_KEY))))
+    try:
+        yield taken
+    finally:
+        if taken:
+            connection.scalar(select(func.pg_advisory_unlock(REFIT_LOCK_KEY)))
 
 
 def replace_site_forecasts(

@@ -16,8 +16,10 @@ from display_server.core.tickets import Event, EventType
 from display_server.demo_history import seed_history
 from display_server.forecast_service import HourForecast, best_hours, open_hours, plans_for
 from display_server.runtime import Runtime
+from display_server.settings import Settings
 from display_server.store import events as event_store
 from display_server.store import forecasts as forecast_store
+from display_server.store.db import make_engine
 from display_server.store.models import EventRow, ForecastRow, TicketRow
 from tests.conftest import JST, FakeClock
 from tests.helpers import runtime_of
@@ -115,6 +117,26 @@ def test_refit_if_stale_refits_once_a_day(client: TestClient, clock: FakeClock) 
     assert forecast_service.refit_if_stale(runtime)
     with runtime.sessions() as session:
         assert forecast_store.last_fitted(session) == clock.now()
+
+
+def test_refit_is_skipped_while_another_process_holds_the_refit_lock(
+    client: TestClient, settings: Settings
+) -> None:
+    runtime = runtime_of(client)
+    seed_pattern(runtime)
+    other = make_engine(settings.database_url)  # another server process, as far as locks go
+    try:
+        with other.connect() as connection, forecast_store.refit_lock(connection) as taken:
+            assert taken
+            skipped = not forecast_service.refit_if_stale(runtime)
+        refitted = forecast_service.refit_if_stale(runtime)
+    finally:
+        other.dispose()
+    if runtime.engine.dialect.name == "postgresql":
+        assert skipped  # the other process was refitting
+    else:
+        assert not skipped  # SQLite: one writer at a time anyway; no lock to wait for
+    assert refitted is skipped  # done once, by whoever got there
 
 
 def test_best_hours_take_the_quietest_hour_of_the_best_days() -> None:
