@@ -114,12 +114,9 @@ def load_missed(runtime: Runtime, site: Site, since: int) -> list[dict[str, Any]
         current = event_store.current_seq(session, site=site.id)
         if since > current or current - since > REPLAY_LIMIT:
             return None
-        rows = event_store.events_after(session, site=site.id, seq=since, limit=REPLAY_LIMIT)
-        numbers: dict[int, str] = {}
-        for row in rows:
-            if row.ticket_id is not None and row.ticket_id not in numbers:
-                ticket = ticket_store.by_id(session, ticket_id=row.ticket_id)
-                numbers[row.ticket_id] = ticket.display_number if ticket else ""
+        rows = event_store.events_with_tickets_after(
+            session, site=site.id, seq=since, limit=REPLAY_LIMIT
+        )
         return [
             change_message(
                 site,
@@ -133,9 +130,9 @@ def load_missed(runtime: Runtime, site: Site, since: int) -> list[dict[str, Any]
                     service=row.service,
                     data=row.data or {},
                 ),
-                display_number=numbers.get(row.ticket_id) if row.ticket_id else None,
+                display_number=ticket.display_number if ticket else None,
             )
-            for row in rows
+            for row, ticket in rows
         ]
 
 

@@ -97,15 +97,11 @@ def events_between(
     return list(session.scalars(query.order_by(EventRow.site, EventRow.seq)))
 
 
-def events_after(session: Session, *, site: str, seq: int, limit: int) -> Sequence[Row[Any]]:
-    """Events of `site` with a sequence number above `seq`, oldest first (for resync)."""
-    return session.execute(_EVENTS_AFTER, {"site": site, "seq": seq, "limit": limit}).all()
-
-
 def events_with_tickets_after(
     session: Session, *, site: str, seq: int, limit: int
 ) -> list[tuple[Row[Any], Ticket | None]]:
-    """`events_after`, each event with its ticket's current state (None: no ticket)."""
+    """Events of `site` with a sequence number above `seq`, oldest first, each with its
+    ticket's current state (None: no ticket) — for a catch-up or a resync."""
     rows = session.execute(
         _EVENTS_AFTER_WITH_TICKETS, {"site": site, "seq": seq, "limit": limit}
     ).all()
