@@ -133,6 +133,10 @@ class SessionSigner:
     def csrf_token(self, session_id: str) -> str:
         return hmac.new(self._csrf_key, session_id.encode(), hashlib.sha256).hexdigest()
 
+    def form_csrf(self, principal: Principal) -> str:
+        """The token a page's forms carry: a signed-in person's; a device token needs none."""
+        return self.csrf_token(principal.session_id) if principal.via_session else ""
+
     def pseudonym(self, value: str) -> str:
         """A keyed hash of `value`: stable for this server, meaningless outside it."""
         return hmac.new(

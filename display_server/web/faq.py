@@ -130,9 +130,7 @@ def _editor(
             "kinds": faq_store.KINDS,
             "config": runtime.config,
             "names": service_names(runtime.config, lang),
-            "csrf": runtime.signer.csrf_token(principal.session_id)
-            if principal.via_session
-            else "",
+            "csrf": runtime.signer.form_csrf(principal),
         },
         status_code=status_code,
     )

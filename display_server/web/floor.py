@@ -74,9 +74,7 @@ def _page(
             "site": site,
             "view": view,
             "principal": principal,
-            "csrf": runtime.signer.csrf_token(principal.session_id)
-            if principal.via_session
-            else "",
+            "csrf": runtime.signer.form_csrf(principal),
             "issue_key": secrets.token_urlsafe(16),
             "message": message,
             "error": error,
@@ -119,7 +117,6 @@ def floor_board(
     principal = authorise_floor(principal, site)
     with runtime.sessions() as session:
         view = floor_view(session, runtime, found, lang, _)
-    csrf = runtime.signer.csrf_token(principal.session_id) if principal.via_session else ""
     return render(
         request,
         "floor_board.html",
@@ -128,7 +125,7 @@ def floor_board(
             "lang": lang,
             "site": found,
             "view": view,
-            "csrf": csrf,
+            "csrf": runtime.signer.form_csrf(principal),
             "services": found.services,
         },
     )

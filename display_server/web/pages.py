@@ -202,9 +202,7 @@ def _counter_page(
             "view": view,
             "status": status,
             "profile": [s for s in status["services"] if s["id"] in counter.services],
-            "csrf": runtime.signer.csrf_token(principal.session_id)
-            if principal.via_session
-            else "",
+            "csrf": runtime.signer.form_csrf(principal),
             "principal": principal,
             "message": message,
         },
