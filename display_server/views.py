@@ -1,8 +1,12 @@
-"""JSON views of tickets and sites, shared by the API, the pages and the live hub."""
+"""JSON views of tickets and sites, shared by the API, the pages and the live hub; and the CSV
+form every download uses."""
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -170,3 +174,16 @@ def site_status(
         "counters": counters,
         "calling": calling,
     }
+
+
+CSV_MEDIA_TYPE = "text/csv; charset=utf-8"
+
+
+def spreadsheet_csv(rows: Iterable[Mapping[str, Any]], columns: Sequence[str]) -> bytes:
+    """CSV that spreadsheet software opens as meant: UTF-8 with a BOM (or Excel garbles the
+    Japanese), CRLF line ends, a header row."""
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=columns, lineterminator="\r\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return ("\ufeff" + out.getvalue()).encode()

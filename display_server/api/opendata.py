@@ -7,10 +7,8 @@ no tokens, ticket ids or numbers. See docs/opendata.md for the schema.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import hashlib
-import io
 import json
 from typing import Annotated, Any, cast
 
@@ -22,6 +20,7 @@ from display_server.api.deps import RuntimeDep, SessionDep
 from display_server.core import rules, stats
 from display_server.runtime import Runtime, site_status
 from display_server.store.stats import event_records
+from display_server.views import CSV_MEDIA_TYPE, spreadsheet_csv
 
 router = APIRouter(prefix="/api/v1/opendata", tags=["open data"])
 
@@ -158,8 +157,4 @@ def congestion_csv(
 ) -> Response:
     """The same records as CSV (UTF-8 with a BOM, so spreadsheet software reads the Japanese)."""
     rows = congestion(session, runtime, runtime.now(), days, site)
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=COLUMNS, lineterminator="\r\n")
-    writer.writeheader()
-    writer.writerows(rows)
-    return _cached(request, ("\ufeff" + out.getvalue()).encode(), "text/csv; charset=utf-8")
+    return _cached(request, spreadsheet_csv(rows, COLUMNS), CSV_MEDIA_TYPE)

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response
@@ -16,6 +14,7 @@ from display_server.core import rules
 from display_server.errors import MadoguchiError
 from display_server.security import Principal, Role, require
 from display_server.store import stats as stats_store
+from display_server.views import CSV_MEDIA_TYPE, spreadsheet_csv
 
 router = APIRouter(prefix="/api/v1", tags=["statistics"])
 
@@ -84,13 +83,9 @@ def get_stats(
 
 
 def csv_response(rows: list[dict[str, Any]], filename: str) -> Response:
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=stats_store.CSV_COLUMNS, lineterminator="\r\n")
-    writer.writeheader()
-    writer.writerows(rows)
     return Response(
-        ("\ufeff" + out.getvalue()).encode(),
-        media_type="text/csv; charset=utf-8",
+        spreadsheet_csv(rows, stats_store.CSV_COLUMNS),
+        media_type=CSV_MEDIA_TYPE,
         headers={
             "Content-Disposition": f'attachment; filename="{filename}"',
             "Cache-Control": "private, no-store",
