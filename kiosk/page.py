@@ -4,6 +4,7 @@ the server's `/kiosk/{site}` page for tablets without a printer.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Mapping
 from pathlib import Path
@@ -11,7 +12,13 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from display_server.i18n import SUPPORTED_LANGUAGES, Catalog, load_catalog, negotiate
+from display_server.i18n import (
+    BROWSER_HELPER,
+    SUPPORTED_LANGUAGES,
+    Catalog,
+    load_catalog,
+    negotiate,
+)
 from kiosk.errors import IssueRefused
 from kiosk.qr import qr_svg
 
@@ -27,10 +34,21 @@ def catalog() -> Catalog:
     return load_catalog(LOCALES)
 
 
-def texts(lang: str) -> dict[str, str]:
-    """Every kiosk message in `lang` (Japanese where a language lacks one), for the page's JS."""
+def texts(lang: str) -> dict[str, str | dict[str, str]]:
+    """Every kiosk message in `lang` (Japanese where a language lacks one), for the page's JS:
+    a text, or a plural message's forms by plural category (see display_server.i18n)."""
     cat = catalog()
-    return {key: cat.gettext(lang, key) for key in sorted(cat.keys("ja"))}
+    return {key: cat.script_message(lang, key) for key in sorted(cat.keys("ja"))}
+
+
+@functools.cache
+def messages_script() -> str:
+    """The server's static/messages.js (formatting and plural forms), inlined into the page:
+    the kiosk's own app serves only the kiosk's static files."""
+    script = BROWSER_HELPER.read_text(encoding="utf-8")
+    if "</script" in script.lower():
+        raise ValueError(f"{BROWSER_HELPER} cannot be inlined: it contains '</script'")
+    return script
 
 
 def render_page(
@@ -38,8 +56,13 @@ def render_page(
 ) -> str:
     """The kiosk page; `api` is the prefix of its `status`/`issue`/`dismiss` calls."""
     lang = negotiate(lang)
-    config = {"lang": lang, "api": api, "idle_ms": int(idle_s * 1000),
-              "poll_ms": int(poll_s * 1000), "languages": list(SUPPORTED_LANGUAGES)}
+    config = {
+        "lang": lang,
+        "api": api,
+        "idle_ms": int(idle_s * 1000),
+        "poll_ms": int(poll_s * 1000),
+        "languages": list(SUPPORTED_LANGUAGES),
+    }
     return _env.get_template("kiosk.html").render(
         lang=lang,
         _=catalog().for_language(lang),
@@ -48,6 +71,7 @@ def render_page(
         # "</" would end the script element early; JSON allows escaping the slash.
         config_json=json.dumps(config).replace("</", "<\\/"),
         texts_json=json.dumps(texts(lang), ensure_ascii=False).replace("</", "<\\/"),
+        messages_js=messages_script(),
     )
 
 
@@ -62,8 +86,20 @@ def ticket_answer(
         message = _("kiosk.ticket.take_slip")
     else:
         message = _("kiosk.ticket.print_failed")
-    shown = ("id", "display_number", "service", "service_name", "site_name", "ahead",
-             "est_wait_min", "est_wait_max", "status_url", "issued_at", "route", "priority")
+    shown = (
+        "id",
+        "display_number",
+        "service",
+        "service_name",
+        "site_name",
+        "ahead",
+        "est_wait_min",
+        "est_wait_max",
+        "status_url",
+        "issued_at",
+        "route",
+        "priority",
+    )
     return {
         "ok": True,
         "ticket": {key: ticket.get(key) for key in shown},
@@ -78,12 +114,22 @@ def refusal_answer(error: IssueRefused, *, lang: str) -> dict[str, Any]:
     _ = catalog().for_language(lang)
     key = f"kiosk.closed.{error.reason}"
     message = _(key) if key in catalog().keys("ja") else _("kiosk.unavailable")
-    return {"ok": False, "reason": error.reason, "next_opening": error.next_opening,
-            "message": message, "detail": str(error)}
+    return {
+        "ok": False,
+        "reason": error.reason,
+        "next_opening": error.next_opening,
+        "message": message,
+        "detail": str(error),
+    }
 
 
 def failure_answer(reason: str, *, lang: str, detail: str = "") -> dict[str, Any]:
     """The server could not be reached, or refused this kiosk: ask the visitor to see staff."""
     message = catalog().gettext(negotiate(lang), "kiosk.unavailable")
-    return {"ok": False, "reason": reason, "next_opening": None, "message": message,
-            "detail": detail}
+    return {
+        "ok": False,
+        "reason": reason,
+        "next_opening": None,
+        "message": message,
+        "detail": detail,
+    }

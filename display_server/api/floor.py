@@ -87,8 +87,9 @@ def _alerts(
             alerts.append(
                 {
                     "kind": "unanswered",
-                    "text": _(
+                    "text": _.ngettext(
                         "floor.alert.unanswered",
+                        t.recalls,
                         number=t.display_number,
                         recalls=t.recalls,
                         counter=counter[1].name.get(lang) if counter else t.counter,

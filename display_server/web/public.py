@@ -54,8 +54,9 @@ SCRIPT_TEXT = (
 )
 
 
-def script_text(_: Translator) -> dict[str, str]:
-    return {key: _(key) for key in SCRIPT_TEXT}
+def script_text(_: Translator) -> dict[str, str | dict[str, str]]:
+    """The messages for static/messages.js: texts, and plural forms by category."""
+    return {key: _.script(key) for key in SCRIPT_TEXT}
 
 
 @router.get("/")

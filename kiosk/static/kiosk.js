@@ -5,7 +5,9 @@
   const cfg = JSON.parse(document.getElementById("kiosk-config").textContent);
   const T = JSON.parse(document.getElementById("kiosk-texts").textContent);
   const $ = (id) => document.getElementById(id);
-  const t = (key, params = {}) => (T[key] || key).replace(/\{(\w+)\}/g, (_, k) => params[k] ?? "");
+  // A message with plural forms takes its form from params.n (messages.js, inlined by the page).
+  const t = (key, params = {}) => window.MadoguchiMessages.format(T[key] || key, params,
+    { lang: cfg.lang });
   const SCREENS = ["start", "several", "priority", "confirm", "ticket", "closed"];
   const MAX_ROUTE = 6;
   const state = { status: null, screen: "start", priority: false, several: false, route: [],

@@ -34,14 +34,24 @@ class LocalKiosk:
     def __init__(self, server: LiveServer, printer: VirtualPrinter) -> None:
         self.server_url = server.url
         token = add_token(server.database_url, "kiosk", "nerima")
-        self.client = httpx.Client(base_url=server.url, timeout=3.0,
-                                   headers={"Authorization": f"Bearer {token}"})
+        self.client = httpx.Client(
+            base_url=server.url, timeout=3.0, headers={"Authorization": f"Bearer {token}"}
+        )
         self.reprints = ReprintStore(printer.out_dir.parent / "kiosk-state")
-        self.agent = KioskAgent(self.client, open_printer(printer.uri), reprints=self.reprints,
-                                site="nerima", device="kiosk-e2e")
+        self.agent = KioskAgent(
+            self.client,
+            open_printer(printer.uri),
+            reprints=self.reprints,
+            site="nerima",
+            device="kiosk-e2e",
+        )
         self.port = free_port()
-        config = uvicorn.Config(create_kiosk_app(self.agent, monitor_s=1.0), host="127.0.0.1",
-                                port=self.port, log_level="warning")
+        config = uvicorn.Config(
+            create_kiosk_app(self.agent, monitor_s=1.0),
+            host="127.0.0.1",
+            port=self.port,
+            log_level="warning",
+        )
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)
 
@@ -79,8 +89,13 @@ def kiosk(live_server: LiveServer, printer: VirtualPrinter) -> Iterator[LocalKio
 def zbar(path: Path) -> list[str]:
     exe = shutil.which("zbarimg")
     assert exe is not None, "zbarimg is required (Debian package zbar-tools)"
-    done = subprocess.run([exe, "--quiet", "--raw", "-Sdisable", "-Sqrcode.enable", str(path)],
-                          capture_output=True, text=True, timeout=30, check=False)
+    done = subprocess.run(
+        [exe, "--quiet", "--raw", "-Sdisable", "-Sqrcode.enable", str(path)],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
     return done.stdout.splitlines()
 
 
@@ -121,6 +136,8 @@ def test_two_taps_give_a_ticket_and_a_printed_slip(
 
 
 def test_english_several_procedures_and_priority(kiosk: LocalKiosk, page: Any) -> None:
+    # Someone is already waiting for moving: one person ahead of the first ticket below.
+    kiosk.client.post("/api/v1/sites/nerima/tickets", json={"service": "moving"}).raise_for_status()
     open_kiosk(page, kiosk, "en", "landscape")
     screenshot(page, "kiosk-start-landscape-en")
     assert_accessible(page, "kiosk start (en)")
@@ -135,6 +152,7 @@ def test_english_several_procedures_and_priority(kiosk: LocalKiosk, page: Any) -
     page.click("#confirm-issue")
     page.wait_for_selector("#screen-ticket:not([hidden])")
     assert page.inner_text("#ticket-service").count("→") == 2
+    assert page.inner_text("#ticket-wait").startswith("1 person ahead of you · ")
     page.click("#ticket-done")  # a new visitor starts in Japanese
     page.wait_for_url(f"{kiosk.url}/?lang=ja")
 
@@ -147,6 +165,7 @@ def test_english_several_procedures_and_priority(kiosk: LocalKiosk, page: Any) -
     assert page.is_visible("#confirm-priority")
     page.click("#confirm-issue")
     page.wait_for_selector("#screen-ticket:not([hidden])")
+    assert page.inner_text("#ticket-wait").startswith("0 people ahead of you")
     screenshot(page, "kiosk-ticket-portrait-en")
 
 

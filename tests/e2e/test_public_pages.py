@@ -28,10 +28,18 @@ def test_overview_and_site_page_update_live(live_server: LiveServer, browser: An
         screenshot(phone, "public-index-phone-ja")
         assert_accessible(phone, "/")
         phone.goto(f"{live_server.url}/sites/nerima?lang=en")
+        assert phone.inner_text("tr[data-service=moving] [data-waiting]") == "1 person"
+        assert phone.inner_text("tr[data-service=seal] [data-waiting]") == "0 people"
         phone.wait_for_function("!document.body.classList.contains('is-offline')")
         issue_ticket(live_server, kiosk)
-        phone.wait_for_selector("tr[data-service=moving] [data-waiting]:text('2 people')",
-                                timeout=2000)
+        issue_ticket(live_server, kiosk, "seal")
+        phone.wait_for_selector(
+            "tr[data-service=moving] [data-waiting]:text('2 people')", timeout=2000
+        )
+        # Redrawn by the script from the live status: the singular form too.
+        phone.wait_for_selector(
+            "tr[data-service=seal] [data-waiting]:text-is('1 person')", timeout=2000
+        )
         screenshot(phone, "public-site-phone-en")
         assert_accessible(phone, "/sites/nerima")
     with open_page(browser, {"width": 1280, "height": 900}) as desk:

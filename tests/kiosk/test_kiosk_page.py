@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 from fastapi.testclient import TestClient
 
-from kiosk.page import HERE, catalog
+from display_server.i18n import BROWSER_HELPER
+from kiosk.page import HERE, catalog, render_page, texts
 from tests.helpers import make_token
 
 
@@ -14,7 +16,8 @@ def test_catalogues_are_complete_and_cover_every_key_the_page_uses() -> None:
     keys = catalog().keys("ja")
     assert catalog().keys("en") == keys
     sources = (HERE / "templates" / "kiosk.html").read_text() + (
-        HERE / "static" / "kiosk.js").read_text()
+        HERE / "static" / "kiosk.js"
+    ).read_text()
     used = set(re.findall(r"""_?t?\(["'](kiosk\.[a-z_.]*[a-z])["']""", sources))
     used |= {f"kiosk.closed.{r}" for r in ("closed", "after_cutoff", "daily_cap")}
     assert used and used <= keys, used - keys
@@ -44,3 +47,19 @@ def test_a_tablet_is_enrolled_once_and_then_issues_on_screen_only(client: TestCl
     assert again.json()["ticket"]["id"] == first.json()["ticket"]["id"]
     status = client.get("/kiosk/nerima/status").json()
     assert status["ok"] and status["status"]["services"][0]["waiting"] == 1
+
+
+def test_the_page_carries_plural_forms_and_the_script_that_picks_them() -> None:
+    assert texts("en")["kiosk.ticket.people_ahead"] == {
+        "one": "{n} person ahead of you",
+        "other": "{n} people ahead of you",
+    }
+    assert texts("ja")["kiosk.ticket.people_ahead"] == {"other": "あなたの前に {n}人"}
+    assert texts("en")["kiosk.back"] == "Back"
+    page = render_page(lang="en", api="", static="/static/kiosk")
+    embedded = re.search(r'id="kiosk-texts" type="application/json">(.*?)</script>', page)
+    assert embedded and json.loads(embedded.group(1)) == texts("en")
+    # The kiosk's own app serves only kiosk/static, so the page inlines messages.js, before
+    # kiosk.js uses it.
+    helper = BROWSER_HELPER.read_text(encoding="utf-8")
+    assert helper in page and page.index(helper) < page.index("/static/kiosk/kiosk.js")

@@ -15,6 +15,7 @@ document.addEventListener("keydown", (event) => {
 // the console re-reads it once and redraws the ticket card and which buttons are enabled.
 (function () {
   const L = window.MadoguchiLive;
+  const M = window.MadoguchiMessages;
   const head = document.querySelector("[data-console]");
   if (!L || !head) return;
   const T = L.text("console-text");
@@ -64,9 +65,9 @@ document.addEventListener("keydown", (event) => {
     for (const svc of status.services) {
       const row = document.querySelector(`tr[data-service="${CSS.escape(svc.id)}"]`);
       if (!row) continue;
-      row.querySelector("[data-waiting]").textContent = L.format(T.people, { n: svc.waiting });
+      row.querySelector("[data-waiting]").textContent = M.format(T.people, { n: svc.waiting });
       row.querySelector("[data-wait]").textContent = svc.est_wait_min === null
-        ? T.no_counter : L.format(T.minutes, { lo: svc.est_wait_min, hi: svc.est_wait_max });
+        ? T.no_counter : M.format(T.minutes, { lo: svc.est_wait_min, hi: svc.est_wait_max });
     }
     const mine = status.counters.find((c) => c.id === head.dataset.counter);
     if (!mine) return;

@@ -4,6 +4,7 @@
 "use strict";
 (function () {
   const L = window.MadoguchiLive;
+  const M = window.MadoguchiMessages;
   const T = L.text("display-text");
   const body = document.body;
   const chime = document.querySelector("[data-chime]");
@@ -28,7 +29,8 @@
   }
 
   function bilingual(pair, params) {
-    return [L.format(pair.ja, params || {}), " ", Object.assign(el("span", "", L.format(pair.en, params || {})), { lang: "en" })];
+    return [M.format(pair.ja, params, { lang: "ja" }), " ",
+      Object.assign(el("span", "", M.format(pair.en, params, { lang: "en" })), { lang: "en" })];
   }
 
   function render(status) {
@@ -42,9 +44,9 @@
     for (const svc of status.services) {
       const row = document.querySelector(`[data-service="${CSS.escape(svc.id)}"]`);
       if (!row) continue;
-      row.querySelector("[data-waiting]").textContent = L.format(T.people.ja, { n: svc.waiting });
+      row.querySelector("[data-waiting]").textContent = M.format(T.people.ja, { n: svc.waiting }, { lang: "ja" });
       row.querySelector("[data-wait]").textContent = svc.est_wait_min === null
-        ? T.no_counter : L.format(T.minutes, { lo: svc.est_wait_min, hi: svc.est_wait_max });
+        ? T.no_counter : M.format(T.minutes, { lo: svc.est_wait_min, hi: svc.est_wait_max });
     }
   }
 
@@ -86,8 +88,8 @@
     await playChime();
     const key = call.type === "recalled" ? "display.voice_recall" : "display.voice_call";
     const params = { number: spokenNumber(call.display_number), counter: call.counter_label };
-    await speak(L.format(T.voice[key].ja, params), "ja");
-    await speak(L.format(T.voice[key].en, params), "en");
+    await speak(M.format(T.voice[key].ja, params, { lang: "ja" }), "ja");
+    await speak(M.format(T.voice[key].en, params, { lang: "en" }), "en");
   }
 
   async function drain() {

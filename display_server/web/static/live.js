@@ -1,6 +1,7 @@
 // The live link shared by every page: a websocket that reconnects by itself with exponential
-// backoff and resumes from the last sequence number it saw (?since=N), plus small formatting
-// helpers. No framework and no build step: pages include this file before their own script.
+// backoff and resumes from the last sequence number it saw (?since=N), plus small helpers
+// (messages are formatted by messages.js). No framework and no build step: pages include this
+// file before their own script.
 "use strict";
 (function () {
   const MIN_DELAY_MS = 500;
@@ -55,10 +56,6 @@
     return { stop() { stopped = true; socket && socket.close(); } };
   }
 
-  function format(template, params) {
-    return template.replace(/\{(\w+)\}/g, (whole, key) => (key in params ? String(params[key]) : whole));
-  }
-
   function text(id) {
     const node = document.getElementById(id || "live-text");
     return node ? JSON.parse(node.textContent) : {};
@@ -74,5 +71,5 @@
     document.body.classList.toggle("is-offline", !online);
   }
 
-  window.MadoguchiLive = { connect, format, text, clockTime, showOffline };
+  window.MadoguchiLive = { connect, text, clockTime, showOffline };
 })();

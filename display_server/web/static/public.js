@@ -2,19 +2,20 @@
 "use strict";
 (function () {
   const L = window.MadoguchiLive;
+  const M = window.MadoguchiMessages;
   const T = L.text();
   const lang = document.documentElement.lang;
 
   function waitText(svc) {
     if (svc.est_wait_min === null) return T["status.no_counter_open"];
-    return L.format(T["status.minutes_range"], { lo: svc.est_wait_min, hi: svc.est_wait_max });
+    return M.format(T["status.minutes_range"], { lo: svc.est_wait_min, hi: svc.est_wait_max });
   }
 
   function render(card, status) {
     for (const svc of status.services) {
       const row = card.querySelector(`[data-service="${CSS.escape(svc.id)}"]`);
       if (!row) continue;
-      row.querySelector("[data-waiting]").textContent = L.format(T["status.people"], { n: svc.waiting });
+      row.querySelector("[data-waiting]").textContent = M.format(T["status.people"], { n: svc.waiting });
       row.querySelector("[data-wait]").textContent = waitText(svc);
       const level = row.querySelector("[data-level]");
       level.className = `level level-${svc.level}`;
@@ -42,13 +43,13 @@
           num.className = "num";
           num.textContent = c.display_number;
           const label = c.counter_label || labels.get(c.counter) || "";
-          li.append(num, " ", L.format(T["public.counter_label"], { label }));
+          li.append(num, " ", M.format(T["public.counter_label"], { label }));
           return li;
         }));
       }
     }
     document.querySelectorAll("[data-updated]").forEach((node) => {
-      node.textContent = L.format(T["public.updated"], { time: L.clockTime(status.at, lang) });
+      node.textContent = M.format(T["public.updated"], { time: L.clockTime(status.at, lang) });
     });
   }
 

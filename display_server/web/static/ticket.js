@@ -3,6 +3,7 @@
 "use strict";
 (function () {
   const L = window.MadoguchiLive;
+  const M = window.MadoguchiMessages;
   const T = L.text();
   const lang = document.documentElement.lang;
   const card = document.querySelector("[data-ticket]");
@@ -18,7 +19,7 @@
   }
 
   function alertText(ticket) {
-    if (ticket.status === "called") return L.format(T["ticket.called"], { counter: ticket.counter_label });
+    if (ticket.status === "called") return M.format(T["ticket.called"], { counter: ticket.counter_label });
     if (FINAL.has(ticket.status)) return T["ticket.finished"];
     if (ticket.near && ticket.status === "waiting") return T["ticket.near"];
     return "";
@@ -42,9 +43,9 @@
     const waiting = ticket.status === "waiting";
     card.className = `ticket status-${ticket.status}${ticket.near ? " near" : ""}`;
     setText("[data-status-text]", T[`ticket.status.${ticket.status}`]);
-    setText("[data-ahead]", waiting ? L.format(T["ticket.ahead"], { n: ticket.ahead }) : "—");
+    setText("[data-ahead]", waiting ? M.format(T["ticket.ahead"], { n: ticket.ahead }) : "—");
     setText("[data-estimate]", !waiting ? "—" : ticket.est_wait_min === null ? T["status.no_counter_open"]
-      : L.format(T["status.minutes_range"], { lo: ticket.est_wait_min, hi: ticket.est_wait_max }));
+      : M.format(T["status.minutes_range"], { lo: ticket.est_wait_min, hi: ticket.est_wait_max }));
     const message = alertText(ticket);
     if (alertBox.textContent.trim() !== message) {
       const p = document.createElement("p");
@@ -75,7 +76,7 @@
       if (message.type !== "ticket") return;
       render(message.ticket);
       document.querySelectorAll("[data-updated]").forEach((node) => {
-        node.textContent = L.format(T["public.updated"], { time: L.clockTime(message.at, lang) });
+        node.textContent = M.format(T["public.updated"], { time: L.clockTime(message.at, lang) });
       });
     },
   });

@@ -102,7 +102,7 @@ def test_a_recall_alerts_at_once(client: TestClient) -> None:
     alerts = client.get(
         "/api/v1/sites/nerima/floor?lang=en", headers=make_token(client, "floor", "nerima")
     ).json()["alerts"]
-    assert alerts[0]["text"] == "A001 has not come to Counter 1 (0 min, 1 recalls)"
+    assert alerts[0]["text"] == "A001 has not come to Counter 1 (0 min, 1 recall)"
 
 
 @pytest.fixture

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 from babel.messages.pofile import read_po
@@ -46,6 +47,26 @@ def test_site_page_has_counters_calls_and_the_forecast_slot(client: TestClient) 
     assert client.get("/sites/atlantis").status_code == 404
 
 
+def live_text(page: str) -> dict[str, Any]:
+    found = re.search(r'<script type="application/json" id="live-text">(.*?)</script>', page)
+    assert found is not None
+    text: dict[str, Any] = json.loads(found.group(1))
+    return text
+
+
+def test_counts_take_their_plural_form_and_scripts_get_the_forms(client: TestClient) -> None:
+    issue(client, make_token(client, "kiosk", "nerima"))
+    english = client.get("/sites/nerima?lang=en").text
+    assert "<td data-waiting>1 person</td>" in english
+    assert "<td data-waiting>0 people</td>" in english and "1 people" not in english
+    assert live_text(english)["status.people"] == {"one": "{n} person", "other": "{n} people"}
+    scripts = re.findall(r'<script src="/static/(\w+)\.js"', english)
+    assert scripts == ["messages", "live", "public"]
+    japanese = client.get("/sites/nerima?lang=ja").text
+    assert "<td data-waiting>1 人</td>" in japanese and "<td data-waiting>0 人</td>" in japanese
+    assert live_text(japanese)["status.people"] == {"other": "{n} 人"}
+
+
 def test_display_is_bilingual_and_carries_the_voice_texts(client: TestClient) -> None:
     page = client.get("/display/nerima").text
     assert "ただいまお呼びしている番号" in page and "Now calling" in page
@@ -65,6 +86,7 @@ def test_ticket_page_works_without_javascript(client: TestClient) -> None:
     assert "あなたの前の人数" in page and "aria-live" in page
     english = client.get(f"/t/{ticket['token']}?lang=en").text
     assert "People ahead of you" in english and "Cancel this ticket" in english
+    assert "This page reloads itself every 30 seconds." in english
 
 
 def test_ticket_page_says_when_the_turn_is_near_and_when_called(client: TestClient) -> None:
