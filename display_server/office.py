@@ -7,7 +7,6 @@ The caller commits and then publishes the returned events.
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import hashlib
 import json
@@ -29,6 +28,7 @@ from display_server.core.estimate_model import QueueHistory
 from display_server.core.tickets import Channel, Event, Ticket, TicketStatus
 from display_server.store import counters as counter_store
 from display_server.store import events as event_store
+from display_server.store import issuing
 from display_server.store import tickets as ticket_store
 from display_server.store.models import SiteSequenceRow
 
@@ -115,8 +115,8 @@ def issue_ticket(
     """Issue a numbered ticket, or return the one issued before under the same key.
 
     Unlike the counter actions this does not lock the site up front: the service's number row
-    and, when the event is logged, the site's sequence row are locked only as long as needed,
-    so kiosks of one site issue in parallel with calls at its counters. Two requests racing
+    and the site's sequence row are locked only from numbering on (`store.issuing`), so kiosks
+    of one site issue in parallel with calls at its counters. Two requests racing
     with the same new key both get past the check; the second fails on the unique key and the
     caller retries it, which then finds the first.
 
@@ -165,41 +165,40 @@ def issue_ticket(
         issued_at=now,
         queued_at=now,
     )
+    # Refusals that do not depend on the count come before anything is taken.
+    rules.check_can_issue(config, site, first, now=now, issued_today=0)
     # Before any row is locked: other issues at the site need not wait for the simulation.
     estimated = estimate(unnumbered) if estimate is not None else None
-    issued_before = ticket_store.take_number(
-        session, site=site.id, service=first.id, business_date=day
-    )
-    # A refusal raises here and the caller's rollback returns the number taken above.
-    rules.check_can_issue(config, site, first, now=now, issued_today=issued_before)
-    number = rules.number_for(first, issued_before)
-    ticket = ticket_store.insert_ticket(
+    score = estimated.score if estimated is not None else None
+    limit = rules.issue_limit(first)
+    issued = issuing.issue(
         session,
-        ticket=dataclasses.replace(
-            unnumbered, number=number, display_number=rules.display_number(first, number)
+        ticket=unnumbered,
+        first_number=first.number_start,
+        limit=limit,
+        number_format=rules.number_format(first),
+        issued=Event(
+            type=lifecycle.EventType.ISSUED,
+            site=site.id,
+            at=now,
+            staff=issued_by,
+            service=first.id,
+            data={
+                "channel": request.channel.value,
+                "priority": request.priority,
+                "route": list(route),
+                **({"score": round(score, 3)} if score is not None else {}),
+            },
         ),
-        numbered_service=first.id,
         idempotency_key=idempotency_key,
         request_hash=fingerprint,
         issued_by=issued_by,
     )
-    score = estimated.score if estimated is not None else None
-    issued = Event(
-        type=lifecycle.EventType.ISSUED,
-        site=site.id,
-        at=now,
-        ticket_id=ticket.id,
-        staff=issued_by,
-        service=first.id,
-        data={
-            "channel": request.channel.value,
-            "priority": request.priority,
-            "route": list(route),
-            "number": ticket.display_number,
-            **({"score": round(score, 3)} if score is not None else {}),
-        },
-    )
-    return Outcome(site=site.id, ticket=ticket, events=_log(session, [issued]), estimate=estimated)
+    if issued is None:
+        rules.check_can_issue(config, site, first, now=now, issued_today=limit)
+        raise AssertionError("the day's limit was reached but no refusal applies")
+    ticket, logged = issued
+    return Outcome(site=site.id, ticket=ticket, events=(logged,), estimate=estimated)
 
 
 def _counter_state(session: Session, counter: Counter) -> CounterState:

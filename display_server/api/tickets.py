@@ -116,7 +116,7 @@ async def issue_ticket(
     )
     now = runtime.now()
 
-    def work(session: Session) -> tuple[office.Outcome, dict[str, Any]]:
+    def work(session: Session) -> tuple[office.Outcome, WaitEstimate]:
         who = issued_by
         if channel is Channel.REMOTE:
             who = _remote_client_id(runtime, request, rules.business_date(config, now).isoformat())
@@ -136,16 +136,19 @@ async def issue_ticket(
             estimate=lambda ticket: _estimate(session, runtime, ticket),
         )
         assert outcome.ticket is not None
-        return outcome, _describe(session, runtime, request, outcome.ticket, outcome.estimate)
+        # A retry is answered with the earlier ticket's estimate as of now.
+        return outcome, outcome.estimate or _estimate(session, runtime, outcome.ticket)
 
     try:
-        outcome, view = await transact(runtime, work)
+        outcome, estimate = await transact(runtime, work)
     except IntegrityError:
         # Another request with the same new Idempotency-Key committed first: answer with its
         # ticket (or 409 if it asked for something else).
-        outcome, view = await transact(runtime, work)
+        outcome, estimate = await transact(runtime, work)
+    assert outcome.ticket is not None
+    # Described after the commit: the transaction's row locks are released the sooner.
+    view = _view(runtime, request, outcome.ticket, estimate)
     if outcome.created:
-        assert outcome.ticket is not None
         runtime.metrics.tickets_issued.labels(site, outcome.ticket.service, channel.value).inc()
         await publish_outcome(runtime, outcome)
     else:
@@ -162,16 +165,18 @@ def _estimate(session: Session, runtime: Runtime, ticket: Ticket) -> WaitEstimat
 
 
 def _describe(
-    session: Session,
-    runtime: Runtime,
-    request: Request,
-    ticket: Ticket,
-    estimate: WaitEstimate | None = None,
+    session: Session, runtime: Runtime, request: Request, ticket: Ticket
+) -> dict[str, Any]:
+    return _view(runtime, request, ticket, _estimate(session, runtime, ticket))
+
+
+def _view(
+    runtime: Runtime, request: Request, ticket: Ticket, estimate: WaitEstimate
 ) -> dict[str, Any]:
     return ticket_view(
         runtime.config,
         ticket,
-        estimate or _estimate(session, runtime, ticket),
+        estimate,
         status_url=status_url(runtime, request, ticket.token),
         lang=ticket.lang,
     )

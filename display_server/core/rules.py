@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from display_server.config import Counter, Service, Site, WardConfig
 from display_server.core.errors import IssueRefused
@@ -80,10 +81,34 @@ def number_for(service: Service, issued_before: int) -> int:
     return service.number_start + issued_before
 
 
+def issue_limit(service: Service) -> int:
+    """How many tickets the service may number in a day: its daily cap or its number range."""
+    in_range = service.number_end - service.number_start + 1
+    return in_range if service.daily_cap is None else min(service.daily_cap, in_range)
+
+
+@dataclass(frozen=True)
+class NumberFormat:
+    """How a number is shown: a prefix, then the digits zero-padded to `width` (0: unpadded).
+
+    The PostgreSQL issue statement (`store/issuing.py`) applies the same rule in SQL.
+    """
+
+    prefix: str
+    width: int
+
+    def format(self, number: int) -> str:
+        return self.prefix + str(number).zfill(self.width)
+
+
+def number_format(service: Service) -> NumberFormat:
+    """Prefixed numbers are padded to the width of the range's end ("A012"); bare ones are not."""
+    return NumberFormat(service.prefix, len(str(service.number_end)) if service.prefix else 0)
+
+
 def display_number(service: Service, number: int) -> str:
-    """What the slip, display and voice show: prefix plus a zero-padded number ("A012")."""
-    width = len(str(service.number_end))
-    return f"{service.prefix}{number:0{width}d}" if service.prefix else str(number)
+    """What the slip, display and voice show ("A012", or "12" without a prefix)."""
+    return number_format(service).format(number)
 
 
 def choose_next(counter: Counter, waiting: Iterable[Ticket]) -> Ticket | None:

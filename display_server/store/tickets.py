@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from types import ModuleType, SimpleNamespace
+from types import SimpleNamespace
 from typing import Any, cast
 
 from sqlalchemy import Row, Table, bindparam, insert, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from display_server.core.tickets import Channel, Ticket, TicketStatus
@@ -56,43 +55,12 @@ def to_ticket(row: TicketRow | Row[Any] | SimpleNamespace) -> Ticket:
     )
 
 
-def _take_number_statement(dialect: ModuleType) -> Any:
-    table = NumberSequenceRow.__table__
-    return (
-        dialect.insert(table)
-        .values(
-            site=bindparam("site"),
-            service=bindparam("service"),
-            business_date=bindparam("business_date"),
-            issued=1,
-        )
-        .on_conflict_do_update(
-            index_elements=["site", "service", "business_date"],
-            set_={"issued": table.c.issued + 1},
-        )
-        .returning(table.c.issued)
-    )
-
-
 # Hot statements are built once: building one costs more Python than running it.
-_TAKE_NUMBER = {d.dialect.name: _take_number_statement(d) for d in (postgresql, sqlite)}
 _INSERT_TICKET = insert(cast(Table, TicketRow.__table__)).returning(TicketRow.__table__.c.id)
 # Two columns: nearly every issue finds nothing, and describing a wide result costs too.
 _BY_IDEMPOTENCY_KEY = select(TicketRow.id, TicketRow.request_hash).where(
     TicketRow.site == bindparam("site"), TicketRow.idempotency_key == bindparam("key")
 )
-
-
-def take_number(session: Session, *, site: str, service: str, business_date: dt.date) -> int:
-    """Count one more ticket for the day and return how many were issued before it.
-
-    One upsert (INSERT … ON CONFLICT DO UPDATE … RETURNING) in the caller's transaction: the row
-    lock (PostgreSQL) or the write lock (SQLite) makes concurrent issuers wait, and a rolled-back
-    issue gives its number back, so numbers have no gaps.
-    """
-    statement = _TAKE_NUMBER[session.get_bind().dialect.name]
-    parameters = {"site": site, "service": service, "business_date": business_date}
-    return int(session.execute(statement, parameters).scalar_one()) - 1
 
 
 def issued_counts(session: Session, *, site: str, business_date: dt.date) -> dict[str, int]:

@@ -1,0 +1,145 @@
+"""Issuing on both databases: PostgreSQL numbers, stores and logs in one SQL statement, SQLite
+in several; both must give the same numbers, display numbers, events and refusals."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from display_server.core.rules import NumberFormat
+from display_server.core.tickets import UNSTORED_ID, Channel, Event, EventType, Ticket, TicketStatus
+from display_server.store import issuing
+from display_server.store.db import make_engine, make_sessionmaker
+from display_server.store.models import EventRow, NumberSequenceRow, TicketRow
+from tests.conftest import TUESDAY_10
+
+PREFIXED = NumberFormat("A", 3)
+
+
+@pytest.fixture
+def session(database_url: str) -> Iterator[Session]:
+    engine = make_engine(database_url)
+    with make_sessionmaker(engine, writer=True)() as session:
+        yield session
+    engine.dispose()
+
+
+def unnumbered(service: str = "moving") -> Ticket:
+    return Ticket(
+        id=UNSTORED_ID,
+        token=secrets.token_urlsafe(24),
+        site="nerima",
+        service=service,
+        number=0,
+        display_number="",
+        business_date=TUESDAY_10.date(),
+        channel=Channel.KIOSK,
+        priority=False,
+        lang="ja",
+        route=(service,),
+        route_index=0,
+        status=TicketStatus.WAITING,
+        issued_at=TUESDAY_10,
+        queued_at=TUESDAY_10,
+    )
+
+
+def issue(
+    session: Session,
+    *,
+    first_number: int = 1,
+    limit: int = 999,
+    number_format: NumberFormat = PREFIXED,
+    key: str | None = None,
+) -> tuple[Ticket, tuple[int, Event]] | None:
+    ticket = unnumbered()
+    event = Event(
+        type=EventType.ISSUED,
+        site=ticket.site,
+        at=TUESDAY_10,
+        staff="kiosk-1",
+        service=ticket.service,
+        data={"channel": "kiosk", "score": 1.5},
+    )
+    return issuing.issue(
+        session,
+        ticket=ticket,
+        first_number=first_number,
+        limit=limit,
+        number_format=number_format,
+        issued=event,
+        idempotency_key=key,
+        request_hash=None,
+        issued_by="kiosk-1",
+    )
+
+
+@pytest.mark.parametrize(
+    ("number_format", "first_number"),
+    [(NumberFormat("A", 3), 998), (NumberFormat("KB", 4), 7), (NumberFormat("", 0), 99)],
+)
+def test_display_numbers_follow_the_format_and_padding_never_cuts_digits(
+    session: Session, number_format: NumberFormat, first_number: int
+) -> None:
+    shown = []
+    for _ in range(3):
+        issued = issue(session, first_number=first_number, number_format=number_format)
+        assert issued is not None
+        shown.append(issued[0].display_number)
+    session.commit()
+    numbers = range(first_number, first_number + 3)
+    assert shown == [number_format.format(n) for n in numbers]
+    stored = session.execute(
+        select(TicketRow.number, TicketRow.display_number).order_by(TicketRow.id)
+    )
+    assert [tuple(row) for row in stored] == list(zip(numbers, shown, strict=True))
+
+
+def test_the_ticket_and_its_event_are_stored_together(session: Session) -> None:
+    first = issue(session)
+    second = issue(session)
+    assert first is not None and second is not None
+    session.commit()
+    for ticket, (seq, event) in (first, second):
+        row = session.execute(select(EventRow).where(EventRow.seq == seq)).scalar_one()
+        assert row.ticket_id == ticket.id == event.ticket_id
+        assert row.type == "issued" and row.staff == "kiosk-1" and row.service == "moving"
+        assert row.data == {"channel": "kiosk", "score": 1.5, "number": ticket.display_number}
+        assert event.data == row.data
+        assert session.get(TicketRow, ticket.id).issued_by == "kiosk-1"  # type: ignore[union-attr]
+    assert [first[1][0], second[1][0]] == [1, 2]
+
+
+def test_at_the_limit_nothing_is_numbered_stored_or_logged(session: Session) -> None:
+    assert issue(session, limit=2) is not None
+    assert issue(session, limit=2) is not None
+    session.commit()
+    assert issue(session, limit=2) is None
+    session.commit()
+    assert session.scalar(select(NumberSequenceRow.issued)) == 2
+    assert session.scalar(select(func.count()).select_from(TicketRow)) == 2
+    assert session.scalar(select(func.count()).select_from(EventRow)) == 2
+
+
+def test_a_rolled_back_issue_gives_its_number_and_seq_back(session: Session) -> None:
+    issued = issue(session)
+    assert issued is not None and issued[0].number == 1
+    session.rollback()
+    again = issue(session)
+    assert again is not None
+    assert (again[0].number, again[1][0]) == (1, 1)
+
+
+def test_a_reused_idempotency_key_fails_the_whole_issue(session: Session) -> None:
+    assert issue(session, key="k1") is not None
+    session.commit()
+    with pytest.raises(IntegrityError):
+        issue(session, key="k1")
+    session.rollback()
+    assert session.scalar(select(NumberSequenceRow.issued)) == 1
+    assert session.scalar(select(func.count()).select_from(EventRow)) == 1
