@@ -1,10 +1,10 @@
 """Ticket issue throughput and latency through HTTP.
 
-Starts `uvicorn display_server.app:app_from_environment` (1 or 2 workers) on 127.0.0.1 against a
-fresh SQLite file or a fresh PostgreSQL database, then N concurrent clients issue tickets with
-kiosk tokens and Idempotency-Keys for a fixed number of requests. Prints JSON: tickets/s, p50,
-p99 and max latency, the server's CPU time per ticket (all its processes, from /proc), and
-whether every service's numbers came out unique and gapless.
+Starts `madoguchi serve` (1 or 2 workers) on 127.0.0.1 against a fresh SQLite file or a fresh
+PostgreSQL database, then N concurrent clients issue tickets with kiosk tokens and
+Idempotency-Keys for a fixed number of requests. Prints JSON: tickets/s, p50, p99 and max
+latency, CPU time per ticket of the server (all its processes), of PostgreSQL and of this
+client (from /proc), and whether every service's numbers came out unique and gapless.
 
     python benchmarks/issue_throughput.py --db sqlite --workers 1
     python benchmarks/issue_throughput.py --db postgres --workers 2 --clients 50 --tickets 5000
@@ -20,6 +20,7 @@ import asyncio
 import datetime as dt
 import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -27,6 +28,7 @@ import tempfile
 import time
 import uuid
 from collections import defaultdict
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -185,32 +187,65 @@ async def run_clients(
     return latencies, elapsed
 
 
-def tree_cpu_seconds(root: int) -> float:
-    """CPU time (user + system) used so far by `root` and its descendants, from /proc.
+@dataclass(frozen=True)
+class CpuSeconds:
+    """CPU time (user + system) used so far by the server, PostgreSQL and this client.
 
-    The server's CPU per ticket does not depend on what else the machine is doing, unlike
-    tickets/s on two shared cores: it is the number to compare between versions.
+    CPU per ticket does not depend on what else the machine is doing, unlike tickets/s on two
+    shared cores: it is the number to compare between versions, and the three together show
+    where the machine's two cores go.
     """
-    parents: dict[int, int] = {}
-    used: dict[int, float] = {}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            text = stat.read_text()
-        except OSError:
-            continue  # the process ended meanwhile
-        fields = text.rsplit(")", 1)[1].split()
-        pid = int(stat.parent.name)
-        parents[pid] = int(fields[1])
-        used[pid] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
-    def descends(pid: int) -> bool:
-        while pid > 1:
-            if pid == root:
-                return True
-            pid = parents.get(pid, 0)
-        return False
+    server: float
+    database: float
+    client: float
 
-    return sum(seconds for pid, seconds in used.items() if descends(pid))
+    @classmethod
+    def now(cls, server_pid: int) -> CpuSeconds:
+        parents: dict[int, int] = {}
+        names: dict[int, str] = {}
+        used: dict[int, float] = {}
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                text = stat.read_text()
+            except OSError:
+                continue  # the process ended meanwhile
+            name, fields = text.split(" (", 1)[1].rsplit(")", 1)
+            values = fields.split()
+            pid = int(stat.parent.name)
+            parents[pid], names[pid] = int(values[1]), name
+            used[pid] = (int(values[11]) + int(values[12])) / os.sysconf("SC_CLK_TCK")
+
+        def descends(pid: int) -> bool:
+            while pid > 1:
+                if pid == server_pid:
+                    return True
+                pid = parents.get(pid, 0)
+            return False
+
+        own = resource.getrusage(resource.RUSAGE_SELF)
+        return cls(
+            server=sum(seconds for pid, seconds in used.items() if descends(pid)),
+            database=sum(seconds for pid, seconds in used.items() if names[pid] == "postgres"),
+            client=own.ru_utime + own.ru_stime,
+        )
+
+    def __sub__(self, earlier: CpuSeconds) -> CpuSeconds:
+        return CpuSeconds(
+            self.server - earlier.server,
+            self.database - earlier.database,
+            self.client - earlier.client,
+        )
+
+
+def app_milliseconds(log: Path) -> list[float]:
+    """The sorted times the app took for the ticket requests, from its JSON access log."""
+    times = []
+    for line in log.read_text().splitlines():
+        _, brace, rest = line.partition("{")
+        if brace and '"path": "/api/v1/sites/' in rest:
+            times.append(float(json.loads(brace + rest)["ms"]))
+    return sorted(times)
 
 
 def gapless(url: str) -> bool:
@@ -250,24 +285,24 @@ def main() -> None:
             "MADOGUCHI_SECRET_KEY": "benchmark-secret-key-long-enough-0123456789",
             "MADOGUCHI_CLOCK_START": "2026-12-01T09:00:00+09:00",
         }
+        # As deployed: `madoguchi serve`, its access log written to a file.
+        server_log = (Path(tmp) / "server.log").open("wb")
         server = subprocess.Popen(
             [
                 sys.executable,
                 "-m",
-                "uvicorn",
-                "display_server.app:app_from_environment",
-                "--factory",
+                "display_server.cli",
+                "serve",
                 "--host",
                 "127.0.0.1",
                 "--port",
                 str(args.port),
                 "--workers",
                 str(args.workers),
-                "--log-level",
-                "warning",
-                "--no-access-log",
             ],
             env=env,
+            stdout=server_log,
+            stderr=subprocess.STDOUT,
         )
         try:
             base = f"http://127.0.0.1:{args.port}"
@@ -277,14 +312,16 @@ def main() -> None:
                         break
                 except httpx.HTTPError:
                     time.sleep(0.1)
-            cpu_before = tree_cpu_seconds(server.pid)
+            cpu_before = CpuSeconds.now(server.pid)
             latencies, elapsed = asyncio.run(
                 run_clients(args.port, tokens, args.clients, args.tickets, args.rate)
             )
-            server_cpu = tree_cpu_seconds(server.pid) - cpu_before
+            cpu = CpuSeconds.now(server.pid) - cpu_before
         finally:
             server.terminate()
-            server.wait(timeout=20)
+            server.wait(timeout=40)
+            server_log.close()
+        inside = app_milliseconds(Path(tmp) / "server.log")
         ordered = sorted(latencies)
         result = {
             "db": args.db,
@@ -297,7 +334,13 @@ def main() -> None:
             "p50_ms": round(statistics.median(ordered) * 1000, 1),
             "p99_ms": round(ordered[int(len(ordered) * 0.99) - 1] * 1000, 1),
             "max_ms": round(ordered[-1] * 1000, 1),
-            "server_cpu_ms_per_ticket": round(server_cpu / len(latencies) * 1000, 2),
+            # Time inside the app (its access log): the rest of the latency is queueing.
+            "app_p50_ms": round(statistics.median(inside), 1),
+            "app_p99_ms": round(inside[int(len(inside) * 0.99) - 1], 1),
+            **{
+                f"{part}_cpu_ms_per_ticket": round(seconds / len(latencies) * 1000, 2)
+                for part, seconds in vars(cpu).items()
+            },
             "unique_and_gapless": gapless(url),
         }
         drop_database(pg_name)

@@ -5,10 +5,11 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import getpass
-import logging
+import logging.config
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 from display_server.config import load_config
 from display_server.errors import ConfigError
@@ -17,13 +18,32 @@ from display_server.settings import Settings
 from display_server.store import auth as auth_store
 from display_server.store.db import make_engine, make_sessionmaker, upgrade
 
+#: The ASGI app factory `serve` runs (settings from the environment).
+APP = "display_server.app:app_from_environment"
+#: One format for the server's own logs and uvicorn's, in every worker process.
+LOGGING: dict[str, Any] = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {
+        "stderr": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "stream": "ext://sys.stderr",
+        }
+    },
+    "root": {"handlers": ["stderr"], "level": "INFO"},
+}
+
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     serve = subparsers.add_parser("serve", help="run the display server")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--config", type=Path, help="ward configuration TOML (default: the example)")
-    serve.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
+    serve.add_argument(
+        "--workers", type=int, default=1, help="server processes (on Linux, a socket each)"
+    )
     serve.add_argument(
         "--demo",
         action="store_true",
@@ -222,7 +242,13 @@ def _config_check(args: argparse.Namespace) -> int:
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    from display_server import workers
+
+    if args.workers < 1:
+        print("error: --workers must be at least 1", file=sys.stderr)
+        return 2
+
+    logging.config.dictConfig(LOGGING)
     if args.config:
         os.environ["MADOGUCHI_CONFIG_PATH"] = str(args.config)
     try:
@@ -239,13 +265,20 @@ def _serve(args: argparse.Namespace) -> int:
             print("error: --demo runs in one worker", file=sys.stderr)
             return 2
         prepare_demo(settings, host=args.host, port=args.port)
-    uvicorn.run(
-        "display_server.app:app_from_environment",
-        factory=True,
-        host=args.host,
-        port=args.port,
-        workers=args.workers,
-        log_level="info",
-        ws_per_message_deflate=False,
-    )
+    # The app writes its own access log, with the request id (app.RequestContext).
+    options: dict[str, Any] = {
+        "log_config": LOGGING,  # each worker process sets it up again
+        "log_level": "info",
+        "access_log": False,
+        "ws_per_message_deflate": False,
+    }
+    if args.workers > 1 and workers.BALANCES_CONNECTIONS:
+        try:
+            return workers.run_workers(
+                APP, host=args.host, port=args.port, count=args.workers, options=options
+            )
+        except OSError as exc:
+            print(f"error: cannot listen on {args.host}:{args.port}: {exc}", file=sys.stderr)
+            return 1
+    uvicorn.run(APP, factory=True, host=args.host, port=args.port, workers=args.workers, **options)
     return 0
