@@ -129,32 +129,48 @@ def choose(scored: Mapping[str, pd.DataFrame]) -> str:
     standard error of the MAE difference, days being the independent units (errors within a
     day are correlated). This "one-standard-error rule" leans to the GLM on purpose: a few
     validation weeks are noisy, and on a toss-up the model that follows calendar effects and
-    level shifts is the safer bet; the mean has to be *clearly* better to be used.
+    level shifts is the safer bet; the mean has to be *clearly* better to be used. By the same
+    rule `glm_cells` (a coefficient per weekday × hour) must clearly beat `glm_additive` (one
+    per weekday and per hour): on a toss-up the model with fewer coefficients is the safer bet.
     """
     maes = {name: _mae(part) for name, part in scored.items() if len(part)}
     glms = [name for name in maes if name != "weekday_hour_mean"]
     if not glms:
         return "weekday_hour_mean"
     best = min(glms, key=maes.__getitem__)
+    if (
+        best == "glm_cells"
+        and "glm_additive" in maes
+        and not _clearly_better(scored["glm_cells"], scored["glm_additive"])
+    ):
+        best = "glm_additive"
     if "weekday_hour_mean" not in maes:
         return best
-    mean_part, glm_part = scored["weekday_hour_mean"], scored[best]
-    # Both were scored on the very same hours, in the same order.
-    gain = (mean_part["actual"] - mean_part["mean"]).abs().to_numpy() - (
-        glm_part["actual"] - glm_part["mean"]
+    return (
+        "weekday_hour_mean" if _clearly_better(scored["weekday_hour_mean"], scored[best]) else best
+    )
+
+
+def _clearly_better(candidate: pd.DataFrame, other: pd.DataFrame) -> bool:
+    """Whether `candidate`'s MAE is lower than `other`'s by more than one standard error.
+
+    Both were scored on the very same hours, in the same order; the standard error of the
+    mean hourly gain comes from the spread of its daily sums (per origin and series).
+    """
+    gain = (other["actual"] - other["mean"]).abs().to_numpy() - (
+        candidate["actual"] - candidate["mean"]
     ).abs().to_numpy()
     blank = np.zeros(len(gain))
     keys = [
-        pd.DatetimeIndex(mean_part.index).normalize().to_numpy(),
-        mean_part["origin"].to_numpy() if "origin" in mean_part else blank,
-        mean_part["series"].to_numpy() if "series" in mean_part else blank,
+        pd.DatetimeIndex(other.index).normalize().to_numpy(),
+        other["origin"].to_numpy() if "origin" in other else blank,
+        other["series"].to_numpy() if "series" in other else blank,
     ]
     daily = pd.Series(gain).groupby(keys).sum().to_numpy()
     if len(daily) < 2:
-        return best
-    # Standard error of the mean hourly gain, from the spread of the daily sums.
+        return False
     se = float(np.std(daily, ddof=1)) * np.sqrt(len(daily)) / len(gain)
-    return "weekday_hour_mean" if float(gain.mean()) < -se else best
+    return float(gain.mean()) > se
 
 
 def select_model(
@@ -172,7 +188,9 @@ def select_model(
     winner's final fit reuses the fits made here.
     """
     hours = pd.DatetimeIndex(series["hour_start"])
-    start, end = hours.min(), hours.max() + HOUR
+    # History begins with the first arrival (`started`), so does the history selection needs.
+    arrived = hours[series["count"].to_numpy() > 0]
+    start, end = (arrived if len(arrived) else hours).min(), hours.max() + HOUR
     origins = [
         o
         for o in (end - horizon_days * DAY - k * pd.Timedelta(weeks=1) for k in (2, 1, 0))

@@ -132,10 +132,48 @@ _CALIBRATION_BANDS = {0.8: (0.5, 0.6, 0.7, 0.8, 0.9), 0.95: (0.9, 0.95, 0.98)}
 _ALPHA_GRID = (0.0, *np.geomspace(1e-3, 1.5, 24))
 
 
-def _level(age: np.ndarray, y: np.ndarray, mu: np.ndarray, window: pd.Timedelta) -> float:
-    """Actual / fitted arrivals over the last `window`, shrunk towards 1 by 50 arrivals."""
-    inside = age < window
-    return (float(y[inside].sum()) + 50.0) / (float(mu[inside].sum()) + 50.0)
+def _local_level(age: np.ndarray, y: np.ndarray, mu: np.ndarray) -> float:
+    """The current ratio of actual to fitted arrivals per day, by a local-level model.
+
+    The log of each open day's ratio (of its total to the fit's) is observed as a level plus
+    noise: Poisson noise (variance 1 / the fitted total) and day-to-day variation of unknown
+    variance; the level is a random walk whose step variance, per calendar day, is unknown
+    too, so a weekend or a closure lets it wander further. Both variances are estimated by
+    maximum likelihood on the history (a grid, `_DAY_NOISE_GRID` × `_LEVEL_STEP_GRID`, with
+    the Kalman filter run for every pair at once), and the filtered level at the end is the
+    correction. It weighs recent days as the series has earned: a noisy series averages many
+    days, one whose level moves follows the last few (a fixed 7-day ratio weighed one odd day
+    as much as a lasting shift, and ignored the week before). Returned as a factor.
+    """
+    day = (age // pd.Timedelta(days=1)).astype(int)
+    actual, fitted = np.bincount(day, weights=y), np.bincount(day, weights=mu)
+    days = np.flatnonzero(fitted > 0)[::-1]  # open days, oldest first
+    if len(days) == 0:
+        return 1.0
+    observed = np.log((actual[days] + 0.5) / (fitted[days] + 0.5))
+    poisson = 1.0 / (fitted[days] + 0.5)
+    steps = np.diff(-days, prepend=-days[0] - 1).astype(float)
+    noise, step = (grid.ravel() for grid in np.meshgrid(_DAY_NOISE_GRID, _LEVEL_STEP_GRID))
+    level = np.zeros(noise.shape)
+    # Prior on the level before the first day: a factor within about e^±1 (sd 0.5 on the log).
+    variance = np.full(noise.shape, 0.25)
+    loglik = np.zeros(noise.shape)
+    for t in range(len(days)):
+        variance = variance + step * steps[t]
+        total = variance + noise + poisson[t]
+        innovation = observed[t] - level
+        loglik -= np.log(total) + innovation**2 / total
+        gain = variance / total
+        level = level + gain * innovation
+        variance = variance * (1.0 - gain)
+    return float(np.exp(level[np.argmax(loglik)]))
+
+
+#: Candidate variances of a day's log ratio around the local level beyond Poisson noise (0 to
+#: a factor of about e^±0.55), and of the level's random-walk step per calendar day (0 to
+#: e^±0.22 a day): `_local_level` picks the likeliest pair.
+_DAY_NOISE_GRID = np.geomspace(1e-6, 0.3, 18)
+_LEVEL_STEP_GRID = np.geomspace(1e-6, 0.05, 14)
 
 
 _FULL_LEVEL = (1.0, np.inf)
@@ -210,11 +248,12 @@ class CalendarGLM(Model):
     """log E[count] = weekday × hour (or weekday + hour) + calendar effects + trend.
 
     Observations are down-weighted with age (half-life `half_life_weeks`), and the forecast is
-    scaled by the ratio of actual to fitted arrivals over the last `level_window_days` days,
-    raised to a power chosen on the calibration origins (`_LEVEL_RULES`: 0, ½, 1, or 1 fading
-    with a 7-day half-life over the horizon), so a lasting shift (a summer, a pandemic) is
-    followed within a week where that has paid off, a passing one (a reopening backlog) only
-    in the first days, and neither where it has not (holiday weeks the calendar does not know).
+    scaled by the current ratio of actual to fitted arrivals per day, filtered by a local-level
+    model of the day totals (`_local_level`), raised to a power chosen on the calibration
+    origins (`_LEVEL_RULES`: 0, ½, 1, or 1 fading with a 7-day half-life over the horizon),
+    so a lasting shift (a summer, a pandemic) is followed within days where that has paid off,
+    a passing one (a reopening backlog) only in the first days, and neither where it has not
+    (holiday weeks the calendar does not know).
     A weekday × hour cell whose last four weeks all lay clearly on one side of the fit takes
     their level (`_cell_shifts`). The mean is fitted as Poisson (fast, consistent). Interval
     width: a negative binomial per interval level whose alpha, plus the estimation variance of
@@ -232,7 +271,6 @@ class CalendarGLM(Model):
         interactions: bool = True,
         weeks: int = 52,
         half_life_weeks: float = 13.0,
-        level_window_days: int = 7,
         calibrate: bool = True,
         intervals: bool = True,
     ) -> None:
@@ -241,7 +279,6 @@ class CalendarGLM(Model):
         self.interactions = interactions
         self.weeks = weeks
         self.half_life_weeks = half_life_weeks
-        self.level_window = pd.Timedelta(days=level_window_days)
         # Without calibration: in-sample alpha, full level correction (tests, comparisons).
         self.calibrate = calibrate
         # Model selection compares means only: the level weight is chosen, the alpha is not.
@@ -333,7 +370,6 @@ class CalendarGLM(Model):
             self.name,
             self.calendar,
             self.half_life_weeks,
-            self.level_window,
             end,
             history.index[0] if len(history) else None,
             hashlib.blake2b(values.tobytes(), digest_size=16).digest(),
@@ -376,7 +412,7 @@ class CalendarGLM(Model):
         dof = max(len(y) - len(columns), 1)
         excess = (weights * ((y - mu) ** 2 - mu)).sum() * len(y) / dof
         dispersion = max(1.0, float((weights * (y - mu) ** 2 / mu).sum()) / dof)
-        level = _level(age, y, mu, self.level_window)
+        level = _local_level(age, y, mu)
         return _Fit(
             columns=list(columns),
             zero_cells=zero_cells,

@@ -18,7 +18,7 @@ from forecasting.calendar import CalendarKind
 from forecasting.errors import DataError, ModelError
 from forecasting.schedule import OpeningSchedule
 
-__all__ = ["COLUMNS", "Model", "SeasonalNaive", "WeekdayHourMean", "count_interval"]
+__all__ = ["COLUMNS", "Model", "SeasonalNaive", "WeekdayHourMean", "count_interval", "started"]
 
 COLUMNS = ["mean", "lo80", "hi80", "lo95", "hi95"]
 INTERVAL_LEVELS = (0.8, 0.95)
@@ -50,6 +50,20 @@ def count_interval(
     return np.maximum(lo, 0.0), hi
 
 
+def started(history: pd.Series) -> pd.Series:
+    """`history` from its first arrival on (all of it when there was none).
+
+    The hours before a series' first arrival are not a demand of zero but a service not yet
+    offered or recorded: a server that went live ten weeks ago reads the year before as empty
+    open hours. Fitted as observed, they make the series look as if it jumped from nothing to
+    its present level: the GLM's year-long window then fits far below the recent weeks, the
+    level correction (rightly, for such a jump) scales them up by 1.3–3.5, and calendar effects
+    seen in both eras (the day after a holiday, +25 %) absorb part of the jump.
+    """
+    arrived = np.flatnonzero(history.to_numpy() > 0)
+    return history.iloc[arrived[0] :] if len(arrived) else history
+
+
 class Model(ABC):
     """``fit(frame) -> self``, ``predict(index) -> frame`` (Nixtla statsforecast's shape)."""
 
@@ -68,7 +82,7 @@ class Model(ABC):
         if hour_start.has_duplicates:
             raise DataError("one series per model: hour_start has duplicates")
         history = pd.Series(frame["count"].to_numpy(dtype=float), index=hour_start).sort_index()
-        history = history[self.schedule.is_open(history.index)]
+        history = started(history[self.schedule.is_open(history.index)])
         if history.empty:
             raise ModelError(f"{self.name}: no open hours in the history")
         self._end = hour_start.max() + HOUR

@@ -82,7 +82,10 @@ def fit_all(
     for key, series in train.groupby(["site", "service"], sort=True):
         site, service = str(key[0]), str(key[1])
         schedule = site_schedules[site]
-        span = series["hour_start"].max() - series["hour_start"].min()
+        # From the first arrival: the empty hours before it are no history (`started`).
+        arrived = series.loc[series["count"] > 0, "hour_start"]
+        start = (arrived if len(arrived) else series["hour_start"]).min()
+        span = series["hour_start"].max() - start
         name = (
             select_model(series, schedule, calendar) if span >= MIN_HISTORY else "weekday_hour_mean"
         )

@@ -30,18 +30,21 @@ PATTERN = {9: 6, 10: 4, 14: 1}
 
 def seed_pattern(runtime: Runtime, *, weeks: int = 10, site: str = "nerima",
                  service: str = "moving") -> None:
-    """`PATTERN` arrivals on every open day of the `weeks` before the clock's day."""
-    config, today = runtime.config, runtime.now().astimezone(JST).date()
+    """`PATTERN` arrivals on every open day of the `weeks` before the clock's day, and on the
+    clock's day until now (a morning without arrivals would be news to the forecast)."""
+    config, now = runtime.config, runtime.now()
     site_config = config.site(site)
     assert site_config is not None
     with runtime.writer_sessions() as session:
-        for n in range(weeks * 7, 0, -1):
-            day = today - dt.timedelta(days=n)
+        for n in range(weeks * 7, -1, -1):
+            day = now.astimezone(JST).date() - dt.timedelta(days=n)
             if config.hours_on(site_config, day) is None:
                 continue
             for hour, count in PATTERN.items():
                 for k in range(count):
                     at = dt.datetime.combine(day, dt.time(hour, 5 * k), JST)
+                    if at >= now:
+                        break
                     event = Event(type=EventType.ISSUED, site=site, at=at, service=service)
                     event_store.append_event(session, event=event)
         session.commit()

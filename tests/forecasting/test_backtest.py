@@ -88,3 +88,13 @@ def test_choose_keeps_the_glm_unless_the_mean_is_clearly_better() -> None:
     assert choose({"weekday_hour_mean": _validation([0.0])["weekday_hour_mean"]}) == (
         "weekday_hour_mean"
     )
+
+
+def test_choose_keeps_the_additive_glm_unless_the_cells_are_clearly_better() -> None:
+    base = _validation([1.0, 2.0])
+    # Cells better on average but within noise: the model with fewer coefficients.
+    noisy = base["glm_cells"].assign(mean=8.0 + np.resize([1.8, -3.0], 14))
+    assert choose({**base, "glm_additive": noisy}) == "glm_additive"
+    # Cells better every day: they are chosen.
+    worse = base["glm_cells"].assign(mean=7.5)
+    assert choose({**base, "glm_additive": worse}) == "glm_cells"

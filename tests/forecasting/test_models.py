@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 from forecasting.errors import DataError, ModelError
-from forecasting.glm import CalendarGLM, _calibrate, mid_pit
+from forecasting.glm import CalendarGLM, _calibrate, _local_level, mid_pit
 from forecasting.models import SeasonalNaive, WeekdayHourMean, count_interval
 from forecasting.schedule import WARD_OFFICE, OpeningSchedule
 from forecasting.simulate import ward_profile
@@ -257,3 +257,84 @@ def test_no_cell_counts_as_moved_in_a_stationary_series(seed: int) -> None:
     # Chance alone makes a cell look moved with probability ~4·10⁻⁵ (`_cell_shifts`).
     glm = CalendarGLM(WARD_OFFICE).fit(_overdispersed(seed, 154))
     assert glm._fit_result is not None and glm._fit_result.cell_shifts.empty
+
+
+def _day_totals(level: np.ndarray, day_sd: float, seed: int) -> tuple[np.ndarray, ...]:
+    """Ages, actual and fitted totals of weekdays (one row per day, the fit 100 a day) whose
+    true level is `level` times the fit, with day-to-day lognormal noise `day_sd`."""
+    rng = np.random.default_rng(seed)
+    days = pd.bdate_range(end="2025-06-27", periods=len(level))
+    age = (pd.Timestamp("2025-06-28") - days).to_numpy()
+    fitted = np.full(len(level), 100.0)
+    actual = rng.poisson(fitted * level * rng.lognormal(-(day_sd**2) / 2, day_sd, len(level)))
+    return age, actual.astype(float), fitted
+
+
+def test_the_local_level_follows_a_lasting_shift_within_days() -> None:
+    # Quiet days for half a year, then the level drops to 60 % for the last two weeks.
+    for seed in range(4):
+        level = np.where(np.arange(130) >= 120, 0.6, 1.0)
+        factor = _local_level(*_day_totals(level, 0.05, seed))
+        assert factor == pytest.approx(0.6, abs=0.06)
+
+
+def test_the_local_level_averages_many_days_when_days_are_noisy() -> None:
+    # A stationary level with large day-to-day variation: the filtered level must stay nearer
+    # the truth than the last week's ratio, which chases the noise.
+    filtered, last_week = [], []
+    for seed in range(20):
+        age, actual, fitted = _day_totals(np.ones(130), 0.3, seed)
+        filtered.append(abs(np.log(_local_level(age, actual, fitted))))
+        last_week.append(abs(np.log(actual[-5:].sum() / fitted[-5:].sum())))
+    assert np.mean(filtered) < 0.5 * np.mean(last_week)
+
+
+#: Arrivals per hour of a deterministic pattern: a morning peak, a quiet afternoon.
+_FLAT = {9: 6, 10: 4, 14: 1}
+
+
+def _went_live(weeks: int = 10, end: str = "2026-11-17 10:00") -> pd.DataFrame:
+    """A year of hourly counts up to `end` of a server that went live `weeks` weeks before:
+    `_FLAT` on every open day since (holidays closed), empty hours before."""
+    index = pd.date_range(pd.Timestamp(end) - pd.Timedelta(days=365), end, freq="h")[:-1]
+    live = index >= pd.Timestamp(end).normalize() - pd.Timedelta(weeks=weeks)
+    count = pd.Series(index.hour, index=index).map(_FLAT).fillna(0).to_numpy()
+    count = np.where(live & WARD_OFFICE.is_open(index), count, 0)
+    return pd.DataFrame(
+        {"site": "s", "service": "v", "hour_start": index, "count": count.astype(int)}
+    )
+
+
+def test_the_history_starts_with_the_first_arrival() -> None:
+    frame = _went_live()
+    model = WeekdayHourMean(WARD_OFFICE, weeks=52).fit(frame)
+    # The empty weeks before going live do not dilute the mean.
+    assert model.predict(pd.DatetimeIndex(["2026-11-24 09:00"]))["mean"].iloc[0] == 6.0
+    # A series without one arrival keeps its (empty) history: a forecast of zero.
+    empty = WeekdayHourMean(WARD_OFFICE).fit(frame.assign(count=0))
+    assert empty.predict(pd.DatetimeIndex(["2026-11-24 09:00"]))["mean"].iloc[0] == 0.0
+
+
+@pytest.mark.parametrize("interactions", [True, False], ids=["cells", "additive"])
+def test_glm_forecasts_a_flat_history_as_it_is_after_going_live(
+    interactions: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The same pattern on every open day since the server went live ten weeks ago: the level
+    # is 1 at every calibration origin, and every open day is forecast as the pattern, the day
+    # after 勤労感謝の日 (Mon 2026-11-23) too. The empty year before going live once read as a
+    # jump from nothing: levels of 1.3–3.5 and +25 % after the holiday.
+    levels: list[float] = []
+
+    def spy(age: np.ndarray, y: np.ndarray, mu: np.ndarray) -> float:
+        levels.append(_local_level(age, y, mu))
+        return levels[-1]
+
+    monkeypatch.setattr("forecasting.glm._local_level", spy)
+    model = CalendarGLM(WARD_OFFICE, interactions=interactions).fit(_went_live())
+    assert len(levels) > 1 and np.allclose(levels, 1.0, atol=0.01)
+    index = pd.date_range("2026-11-17", "2026-12-01", freq="h")
+    predicted = model.predict(index)["mean"]
+    is_open = WARD_OFFICE.is_open(index)
+    expected = pd.Series(index.hour, index=index).map(_FLAT).fillna(0.0)
+    assert np.allclose(predicted[is_open], expected[is_open], atol=0.05)
+    assert predicted["2026-11-24 09:00"] == pytest.approx(6.0, abs=0.05)

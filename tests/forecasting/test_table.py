@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from forecasting.crowding import LEVELS
@@ -48,3 +49,21 @@ def test_heat_map_is_a_png_with_one_panel_per_service() -> None:
     assert png.startswith(b"\x89PNG\r\n\x1a\n")
     one_service = render_site_png(table[table["service"] == "service1"], "site01", lang="en")
     assert len(png) > len(one_service)
+
+
+def test_a_series_that_went_live_weeks_ago_is_forecast_as_it_has_been_since() -> None:
+    # A year of hours, of which only the last ten weeks had arrivals (the server went live
+    # then): the same pattern every open day. Every open day ahead gets that pattern, the day
+    # after a holiday (勤労感謝の日, Mon 2026-11-23) too.
+    end = pd.Timestamp("2026-11-17 10:00")
+    index = pd.date_range(end - pd.Timedelta(days=365), end, freq="h")[:-1]
+    pattern = pd.Series(index.hour, index=index).map({9: 6, 10: 4, 14: 1}).fillna(0)
+    live = (index >= end.normalize() - pd.Timedelta(weeks=10)) & WARD_OFFICE.is_open(index)
+    arrivals = pd.DataFrame(
+        {"site": "s", "service": "v", "hour_start": index, "count": pattern.where(live, 0)}
+    )
+    table = fit_all(arrivals, WARD_OFFICE, end, horizon_days=14)
+    at = pd.DatetimeIndex(table["hour_start"])
+    nine = table.loc[at.hour == 9, "arrivals"].set_axis(at[at.hour == 9].date)
+    assert pd.Timestamp("2026-11-24").date() in nine.index
+    assert np.allclose(nine, 6.0, atol=0.05)
