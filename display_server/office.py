@@ -22,7 +22,7 @@ from display_server.core import counters as counter_rules
 from display_server.core import rules
 from display_server.core import tickets as lifecycle
 from display_server.core.counters import CounterState, CounterStatus
-from display_server.core.errors import InvalidTransition, NotFound, NothingWaiting
+from display_server.core.errors import InvalidTransition, IssueRefused, NotFound, NothingWaiting
 from display_server.core.estimate import CounterView, QueueState, WaitEstimate
 from display_server.core.estimate_model import QueueHistory
 from display_server.core.tickets import Channel, Event, Ticket, TicketStatus
@@ -116,9 +116,10 @@ def issue_ticket(
 
     Unlike the counter actions this does not lock the site up front: the service's number row
     and the site's sequence row are locked only from numbering on (`store.issuing`), so kiosks
-    of one site issue in parallel with calls at its counters. Two requests racing
-    with the same new key both get past the check; the second fails on the unique key and the
-    caller retries it, which then finds the first.
+    of one site issue in parallel with calls at its counters. A retry (a key used before) is
+    found by the numbering statement itself, which then takes nothing; two requests racing with
+    the same new key both get past it, the second fails on the unique key, and the caller's
+    retry of it finds the first.
 
     `estimate` gives the new ticket's wait estimate, from the ticket before it has a number
     or id (`UNSTORED_ID`); its position score is logged with the `issued` event, so that every
@@ -137,15 +138,21 @@ def issue_ticket(
             raise InvalidTransition(f"service {service_id!r} does not take remote tickets")
         services.append(service)
     fingerprint = request.fingerprint()
-    if idempotency_key is not None:
+
+    def issued_before() -> Outcome | None:
+        """The ticket an earlier request with this Idempotency-Key was given, if any."""
+        if idempotency_key is None:
+            return None
         earlier = ticket_store.by_idempotency_key(session, site=site.id, key=idempotency_key)
-        if earlier is not None:
-            ticket, earlier_fingerprint = earlier
-            if earlier_fingerprint != fingerprint:
-                raise IdempotencyConflict(
-                    "this Idempotency-Key was already used for a different request"
-                )
-            return Outcome(site=site.id, ticket=ticket, created=False)
+        if earlier is None:
+            return None
+        ticket, earlier_fingerprint = earlier
+        if earlier_fingerprint != fingerprint:
+            raise IdempotencyConflict(
+                "this Idempotency-Key was already used for a different request"
+            )
+        return Outcome(site=site.id, ticket=ticket, created=False)
+
     first = services[0]
     day = rules.business_date(config, now)
     unnumbered = Ticket(
@@ -165,8 +172,14 @@ def issue_ticket(
         issued_at=now,
         queued_at=now,
     )
-    # Refusals that do not depend on the count come before anything is taken.
-    rules.check_can_issue(config, site, first, now=now, issued_today=0)
+    # Refusals that do not depend on the count come before anything is taken; a retry of a
+    # request answered before the cut-off still gets its ticket.
+    try:
+        rules.check_can_issue(config, site, first, now=now, issued_today=0)
+    except IssueRefused:
+        if (earlier := issued_before()) is not None:
+            return earlier
+        raise
     # Before any row is locked: other issues at the site need not wait for the simulation.
     estimated = estimate(unnumbered) if estimate is not None else None
     score = estimated.score if estimated is not None else None
@@ -194,7 +207,9 @@ def issue_ticket(
         request_hash=fingerprint,
         issued_by=issued_by,
     )
-    if issued is None:
+    if issued is None:  # a retry (looked up only now: most requests are not), or the limit
+        if (earlier := issued_before()) is not None:
+            return earlier
         rules.check_can_issue(config, site, first, now=now, issued_today=limit)
         raise AssertionError("the day's limit was reached but no refusal applies")
     ticket, logged = issued

@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any, cast
 
-from sqlalchemy import JSON, Table, Text, bindparam, func, insert, literal, select, true
+from sqlalchemy import JSON, Table, Text, bindparam, exists, func, insert, literal, select, true
 from sqlalchemy import cast as sql_cast
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql import JSONB
@@ -38,15 +38,18 @@ _EVENT_VALUES = ["site", "type", "at", "counter", "staff", "service"]
 
 
 def _take_number_statement(dialect: Any) -> Any:
-    """Count one more ticket for the day unless `limit` were issued already (then no row)."""
+    """Count one more ticket for the day; no row when `limit` were issued already or a ticket
+    of the site has the request's Idempotency-Key (a retry: nothing is taken for it)."""
+    retry = exists().where(
+        _TICKETS.c.site == bindparam("site"),
+        _TICKETS.c.idempotency_key == bindparam("idempotency_key"),
+    )
+    first_of_day: Any = select(
+        bindparam("site"), bindparam("numbered_service"), bindparam("business_date"), literal(1)
+    ).where(~retry)
     return (
         dialect.insert(_NUMBERS)
-        .values(
-            site=bindparam("site"),
-            service=bindparam("numbered_service"),
-            business_date=bindparam("business_date"),
-            issued=1,
-        )
+        .from_select(["site", "service", "business_date", "issued"], first_of_day)
         .on_conflict_do_update(
             index_elements=["site", "service", "business_date"],
             set_={"issued": _NUMBERS.c.issued + 1},
@@ -128,7 +131,8 @@ def issue(
     issued_by: str | None,
 ) -> tuple[Ticket, tuple[int, Event]] | None:
     """Number `ticket` (its id, number and display number are ignored), store it and log
-    `issued` for it; None when its service has numbered `limit` tickets today already.
+    `issued` for it; None when its service has numbered `limit` tickets today already, or when
+    a ticket of the site was issued with `idempotency_key` (look it up: this is a retry).
 
     The day's numbers start at `first_number`; a rolled-back issue gives its number back, so numbers
     have no gaps. The event is logged with the ticket's id and, in `data["number"]`, its

@@ -50,6 +50,23 @@ def test_same_idempotency_key_returns_the_same_ticket(client: TestClient) -> Non
     assert ticket_count(client) == 1
 
 
+def test_a_retry_after_the_cutoff_or_at_the_cap_still_gets_its_ticket(
+    client: TestClient, clock: FakeClock
+) -> None:
+    kiosk = make_token(client, "kiosk", "nerima")
+    headers = {**kiosk, "Idempotency-Key": "kiosk-1-0002"}
+    first = client.post("/api/v1/sites/nerima/tickets", json={"service": "moving"}, headers=headers)
+    assert first.status_code == 201
+    clock.set(dt.datetime(2026, 12, 1, 16, 50, tzinfo=JST))  # reception has ended
+    again = client.post("/api/v1/sites/nerima/tickets", json={"service": "moving"}, headers=headers)
+    assert again.status_code == 200 and again.json()["id"] == first.json()["id"]
+    fresh = client.post(
+        "/api/v1/sites/nerima/tickets", json={"service": "moving"}, headers=kiosk
+    )
+    assert fresh.status_code == 409 and fresh.json()["reason"] == "after_cutoff"
+    assert ticket_count(client) == 1
+
+
 def test_kiosk_token_works_only_at_its_site(client: TestClient) -> None:
     kiosk = make_token(client, "kiosk", "nerima")
     response = client.post(
