@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import json
 import logging
 import time
@@ -133,6 +134,10 @@ def create_app(
         await runtime.hub.connect()
         if runtime.clock.shifted:
             log.warning("CLOCK SHIFTED: the server's time started at %s", runtime.clock.start)
+        # Everything loaded so far (libraries, configuration, routes) lives as long as the
+        # process: out of the collector's sight, a full collection no longer walks it. Those
+        # walks stopped a busy worker for 30–200 ms at a time, the slowest requests of all.
+        gc.freeze()
         stop = asyncio.Event()
         keeper = asyncio.create_task(_housekeeping_loop(runtime, stop))
         tasks = [asyncio.create_task(job(runtime)) for job in background]

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import gc
+
 from fastapi.testclient import TestClient
 
+from display_server.app import create_app
+from display_server.settings import Settings
+from tests.conftest import FakeClock
 from tests.helpers import issue, make_token
 
 
@@ -46,3 +51,13 @@ def test_openapi_documents_the_contract(client: TestClient) -> None:
     ):
         assert path in paths
     assert client.get("/docs").status_code == 200
+
+
+def test_startup_freezes_what_it_loaded_out_of_the_collectors_walks(
+    settings: Settings, clock: FakeClock
+) -> None:
+    gc.unfreeze()  # another test's app may have frozen this process already
+    app = create_app(settings, clock=clock)
+    assert gc.get_freeze_count() == 0
+    with TestClient(app):
+        assert gc.get_freeze_count() > 0
