@@ -32,7 +32,7 @@ class Settings(BaseSettings):
     demo: bool = False
     #: Live status of a site is recomputed at most this often (per process) under a burst of
     #: changes; the changes themselves are sent at once.
-    live_refresh_interval_s: float = Field(default=0.2, ge=0, le=5)
+    live_refresh_interval_s: float = Field(default=1.0, ge=0, le=5)
     #: How often the server expires tickets after closing time and refreshes estimates.
     housekeeping_interval_s: float = Field(default=30.0, gt=0)
     #: The floor view raises an alert when someone has waited longer than this (minutes).
