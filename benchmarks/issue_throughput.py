@@ -99,10 +99,12 @@ class Connection:
     async def open(cls, host: str, port: int) -> Connection:
         return cls(*await asyncio.open_connection(host, port))
 
-    async def post(self, path: str, body: bytes, headers: dict[str, str]) -> tuple[int, bytes]:
-        head = "".join(f"{name}: {value}\r\n" for name, value in headers.items())
+    async def request(
+        self, method: str, path: str, body: bytes = b"", headers: dict[str, str] | None = None
+    ) -> tuple[int, bytes]:
+        head = "".join(f"{name}: {value}\r\n" for name, value in (headers or {}).items())
         self.writer.write(
-            f"POST {path} HTTP/1.1\r\nHost: bench\r\nContent-Type: application/json\r\n"
+            f"{method} {path} HTTP/1.1\r\nHost: bench\r\nContent-Type: application/json\r\n"
             f"Content-Length: {len(body)}\r\n{head}\r\n".encode() + body
         )
         status_line, *lines = (await self.reader.readuntil(b"\r\n\r\n")).split(b"\r\n")
@@ -138,12 +140,15 @@ async def run_clients(
     """
     plan = iter(ticket_plan(list(tokens), total))
     connections = [await Connection.open("127.0.0.1", port) for _ in range(clients)]
+    # Every connection answered once before the clock starts: each worker is up and serving.
+    await asyncio.gather(*(c.request("GET", "/healthz") for c in connections))
     latencies: list[float] = []
     started = time.perf_counter()
     deadline = time.monotonic() + DEADLINE_S
 
     async def send(connection: Connection, site: str, service: str, due: float) -> None:
-        status, body = await connection.post(
+        status, body = await connection.request(
+            "POST",
             f"/api/v1/sites/{site}/tickets",
             json.dumps({"service": service}).encode(),
             {"Authorization": f"Bearer {tokens[site]}", "Idempotency-Key": uuid.uuid4().hex},

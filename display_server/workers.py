@@ -33,6 +33,8 @@ log = logging.getLogger("madoguchi")
 BALANCES_CONNECTIONS = hasattr(socket, "SO_REUSEPORT")
 #: A worker that exits sooner than this after its start is failing to start, not crashing.
 STARTUP_S = 5.0
+#: Connections that may wait for a worker to accept them (uvicorn's default).
+BACKLOG = 2048
 #: How long workers may take to finish their requests once asked to stop.
 STOP_GRACE_S = 30.0
 
@@ -48,6 +50,10 @@ def listening_sockets(host: str, port: int, count: int) -> list[socket.socket]:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
             sock.bind((host, port))
+            # Listening before any worker runs: connections the kernel hands to a worker that
+            # is still starting wait in its queue; an unready socket would get none, and the
+            # first worker up would keep every early keep-alive connection.
+            sock.listen(BACKLOG)
     except OSError:
         for sock in sockets:
             sock.close()

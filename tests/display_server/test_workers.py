@@ -3,6 +3,7 @@ that dies is replaced, a taken port is a clear error, and SIGTERM stops everythi
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -115,11 +116,13 @@ def server(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[bytes], int]]:
             time.sleep(0.2)
         yield process, port
     finally:
+        orphans = _children(process.pid)  # before the kill: then they belong to init
         if process.poll() is None:
             process.kill()
             process.wait()
-        for child in _children(process.pid):
-            os.kill(child, signal.SIGKILL)
+        for child in orphans:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(child, signal.SIGKILL)
 
 
 def _listening_workers(supervisor: int, port: int) -> dict[int, int]:
