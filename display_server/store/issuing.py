@@ -20,7 +20,6 @@ from sqlalchemy.orm import Session
 from display_server.core.rules import NumberFormat
 from display_server.core.tickets import Event, Ticket
 from display_server.store import events as event_store
-from display_server.store import tickets as ticket_store
 from display_server.store.models import EventRow, NumberSequenceRow, SiteSequenceRow, TicketRow
 
 _NUMBERS = cast(Table, NumberSequenceRow.__table__)
@@ -116,6 +115,7 @@ def _issue_in_one_statement() -> Any:
 # Built once: building a statement costs more Python than running it.
 _ISSUE_POSTGRESQL = _issue_in_one_statement()
 _TAKE_NUMBER_SQLITE = _take_number_statement(sqlite)
+_INSERT_TICKET = insert(_TICKETS).returning(_TICKETS.c.id)
 
 
 def issue(
@@ -138,7 +138,7 @@ def issue(
     have no gaps. The event is logged with the ticket's id and, in `data["number"]`, its
     display number. Returns the stored ticket and the logged event with its sequence number.
     """
-    values: dict[str, Any] = {
+    values: dict[str, Any] = {  # the new ticket's row, but for its number
         "token": ticket.token,
         "site": ticket.site,
         "service": ticket.service,
@@ -156,13 +156,13 @@ def issue(
         "idempotency_key": idempotency_key,
         "request_hash": request_hash,
         "issued_by": issued_by,
-        "limit": limit,
     }
     if session.get_bind().dialect.name == "postgresql":
         row = session.execute(
             _ISSUE_POSTGRESQL,
             {
                 **values,
+                "limit": limit,
                 "first": first_number,
                 "prefix": number_format.prefix,
                 "width": number_format.width,
@@ -182,19 +182,15 @@ def issue(
             ticket, id=ticket_id, number=number, display_number=display_number
         )
         return stored, (seq, _for_ticket(issued, stored))
-    taken = session.execute(_TAKE_NUMBER_SQLITE, values).scalar()
+    taken = session.execute(_TAKE_NUMBER_SQLITE, {**values, "limit": limit}).scalar()
     if taken is None:
         return None
     number = first_number + taken - 1
     display_number = number_format.format(number)
-    stored = ticket_store.insert_ticket(
-        session,
-        ticket=dataclasses.replace(ticket, number=number, display_number=display_number),
-        numbered_service=ticket.service,
-        idempotency_key=idempotency_key,
-        request_hash=request_hash,
-        issued_by=issued_by,
-    )
+    ticket_id = session.execute(
+        _INSERT_TICKET, {**values, "number": number, "display_number": display_number}
+    ).scalar_one()
+    stored = dataclasses.replace(ticket, id=ticket_id, number=number, display_number=display_number)
     event = _for_ticket(issued, stored)
     return stored, (event_store.append_event(session, event=event), event)
 

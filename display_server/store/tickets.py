@@ -5,9 +5,9 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from types import SimpleNamespace
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Row, Table, bindparam, insert, select, update
+from sqlalchemy import Row, bindparam, select, update
 from sqlalchemy.orm import Session
 
 from display_server.core.tickets import Channel, Ticket, TicketStatus
@@ -56,7 +56,6 @@ def to_ticket(row: TicketRow | Row[Any] | SimpleNamespace) -> Ticket:
 
 
 # Hot statements are built once: building one costs more Python than running it.
-_INSERT_TICKET = insert(cast(Table, TicketRow.__table__)).returning(TicketRow.__table__.c.id)
 # Two columns: nearly every issue finds nothing, and describing a wide result costs too.
 _BY_IDEMPOTENCY_KEY = select(TicketRow.id, TicketRow.request_hash).where(
     TicketRow.site == bindparam("site"), TicketRow.idempotency_key == bindparam("key")
@@ -71,43 +70,6 @@ def issued_counts(session: Session, *, site: str, business_date: dt.date) -> dic
         )
     )
     return {service: issued for service, issued in rows}
-
-
-def insert_ticket(
-    session: Session,
-    *,
-    ticket: Ticket,
-    numbered_service: str,
-    idempotency_key: str | None,
-    request_hash: str | None,
-    issued_by: str | None,
-) -> Ticket:
-    """Store a new ticket (its `id` is ignored) and return it with the id given."""
-    new_id = session.execute(
-        _INSERT_TICKET,
-        {
-            "token": ticket.token,
-            "site": ticket.site,
-            "service": ticket.service,
-            "numbered_service": numbered_service,
-            "number": ticket.number,
-            "display_number": ticket.display_number,
-            "business_date": ticket.business_date,
-            "channel": ticket.channel.value,
-            "priority": ticket.priority,
-            "lang": ticket.lang,
-            "route": " ".join(ticket.route),
-            "route_index": ticket.route_index,
-            "status": ticket.status.value,
-            "issued_at": ticket.issued_at,
-            "queued_at": ticket.queued_at,
-            "recalls": 0,
-            "idempotency_key": idempotency_key,
-            "request_hash": request_hash,
-            "issued_by": issued_by,
-        },
-    ).scalar_one()
-    return Ticket(**{**ticket.__dict__, "id": int(new_id)})
 
 
 def save_ticket(session: Session, *, ticket: Ticket) -> None:
