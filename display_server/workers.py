@@ -19,6 +19,7 @@ import logging
 import multiprocessing
 import signal
 import socket
+import sys
 import threading
 import time
 from multiprocessing.process import BaseProcess
@@ -29,8 +30,9 @@ import uvicorn
 
 log = logging.getLogger("madoguchi")
 
-#: Whether this platform balances connections over sockets sharing a port (Linux does).
-BALANCES_CONNECTIONS = hasattr(socket, "SO_REUSEPORT")
+#: Whether the kernel balances connections over sockets sharing a port: Linux does; BSD and
+#: macOS accept SO_REUSEPORT but do not balance (there uvicorn's shared socket is used).
+BALANCES_CONNECTIONS = sys.platform.startswith("linux") and hasattr(socket, "SO_REUSEPORT")
 #: A worker that exits sooner than this after its start is failing to start, not crashing.
 STARTUP_S = 5.0
 #: Connections that may wait for a worker to accept them (uvicorn's default).
