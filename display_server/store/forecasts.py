@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import fcntl
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
@@ -20,17 +21,31 @@ REFIT_LOCK_KEY = 0x6D61646F67756368
 
 @contextlib.contextmanager
 def refit_lock(connection: Connection) -> Iterator[bool]:
-    """Whether this process may refit now: on PostgreSQL only one process at a time may (the
-    others, e.g. the workers of one server starting together, skip it); elsewhere always."""
-    if connection.dialect.name != "postgresql":
+    """Whether this process may refit now: only one process at a time may (the others, e.g.
+    the workers of one server starting together, skip it). PostgreSQL: an advisory lock;
+    a SQLite file: an exclusive `flock` on a file beside it; an in-memory database: always."""
+    if connection.dialect.name == "postgresql":
+        taken = bool(connection.scalar(select(func.pg_try_advisory_lock(REFIT_LOCK_KEY))))
+        try:
+            yield taken
+        finally:
+            if taken:
+                connection.scalar(select(func.pg_advisory_unlock(REFIT_LOCK_KEY)))
+        return
+    database = connection.engine.url.database
+    if not database or database == ":memory:":
         yield True
         return
-    taken = bool(connection.scalar(select(func.pg_try_advisory_lock(REFIT_LOCK_KEY))))
-    try:
-        yield taken
-    finally:
-        if taken:
-            connection.scalar(select(func.pg_advisory_unlock(REFIT_LOCK_KEY)))
+    with open(f"{database}.refit-lock", "a") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield False
+            return
+        try:
+            yield True
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def replace_site_forecasts(
