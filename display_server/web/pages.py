@@ -26,7 +26,7 @@ from display_server.api.deps import (
 from display_server.api.errors import status_for
 from display_server.core.errors import NothingWaiting
 from display_server.errors import MadoguchiError
-from display_server.i18n import SUPPORTED_LANGUAGES
+from display_server.i18n import SUPPORTED_LANGUAGES, Translator
 from display_server.runtime import site_status
 from display_server.security import (
     LOGIN_CSRF_COOKIE,
@@ -41,6 +41,44 @@ from display_server.security import (
 from display_server.store import auth as auth_store
 
 templates = Jinja2Templates(directory=Path(__file__).with_name("templates"))
+
+#: The catalogue keys of an estimated wait: no counter open, no wait, the range in minutes. The
+#: staff and public pages use the ``status.*`` keys, the bilingual lobby display its own.
+WAIT_KEYS: dict[str, dict[str, str]] = {
+    "status": {
+        "closed": "status.no_counter_open",
+        "none": "status.no_wait",
+        "range": "status.minutes_range",
+    },
+    "display": {
+        "closed": "display.no_counter",
+        "none": "display.no_wait",
+        "range": "display.minutes",
+    },
+}
+
+
+def wait_estimate(_: Translator, lo: int | None, hi: int | None, keys: str = "status") -> str:
+    """The estimated wait `lo`–`hi` minutes in words, for every template: "no counter open"
+    when there is no estimate (`lo` is None), "no wait" when even the upper bound is 0, else
+    the range. `MadoguchiMessages.waitText` (static/messages.js) is the same rule for scripts,
+    which get the messages from `wait_messages`."""
+    messages = WAIT_KEYS[keys]
+    if lo is None:
+        return _(messages["closed"])
+    if hi == 0:
+        return _(messages["none"])
+    return _(messages["range"], lo=lo, hi=hi)
+
+
+def wait_messages(_: Translator, keys: str = "status") -> dict[str, str]:
+    """The messages of `wait_estimate` for a page's script: ``{"closed", "none", "range"}``."""
+    return {part: _(key) for part, key in WAIT_KEYS[keys].items()}
+
+
+templates.env.globals["wait_estimate"] = wait_estimate
+templates.env.globals["wait_messages"] = wait_messages
+
 router = APIRouter(include_in_schema=False)
 
 COUNTER_ACTIONS = (

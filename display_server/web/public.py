@@ -22,7 +22,7 @@ from display_server.i18n import Translator
 from display_server.live import load_ticket, publish_outcome
 from display_server.runtime import site_status, transact
 from display_server.store import tickets as ticket_store
-from display_server.web.pages import render
+from display_server.web.pages import render, wait_messages
 
 router = APIRouter(include_in_schema=False)
 
@@ -35,8 +35,6 @@ SCRIPT_TEXT = (
     "public.updated",
     "public.offline",
     "status.people",
-    "status.minutes_range",
-    "status.no_counter_open",
     "ticket.ahead",
     "ticket.near",
     "ticket.called",
@@ -55,8 +53,11 @@ SCRIPT_TEXT = (
 
 
 def script_text(_: Translator) -> dict[str, str | dict[str, str]]:
-    """The messages for static/messages.js: texts, and plural forms by category."""
-    return {key: _.script(key) for key in SCRIPT_TEXT}
+    """The messages for static/messages.js: texts, plural forms by category, and under
+    ``wait`` the messages of an estimated wait (for `MadoguchiMessages.waitText`)."""
+    text: dict[str, str | dict[str, str]] = {key: _.script(key) for key in SCRIPT_TEXT}
+    text["wait"] = wait_messages(_)
+    return text
 
 
 @router.get("/")

@@ -30,9 +30,11 @@ def test_a_call_reaches_the_display_and_the_phone_within_a_second(
     kiosk = add_token(live_server.database_url, "kiosk", "nerima")
     ticket = issue_ticket(live_server, kiosk)
     number = ticket["display_number"]
-    with open_page(browser, TV_FULL_HD) as tv, open_page(browser, PHONE) as phone, open_page(
-        browser, {"width": 1280, "height": 900}
-    ) as console:
+    with (
+        open_page(browser, TV_FULL_HD) as tv,
+        open_page(browser, PHONE) as phone,
+        open_page(browser, {"width": 1280, "height": 900}) as console,
+    ):
         tv.goto(f"{live_server.url}/display/nerima")
         phone.goto(f"{live_server.url}/t/{ticket['token']}")
         login(console, live_server, "tanaka", "/counter/nerima-1")
@@ -47,7 +49,8 @@ def test_a_call_reaches_the_display_and_the_phone_within_a_second(
         console.keyboard.press("n")
         tv.wait_for_function(
             "n => document.querySelector('.tv-calls li.latest .num')?.textContent === n",
-            arg=number, timeout=1000,
+            arg=number,
+            timeout=1000,
         )
         phone.wait_for_selector(".ticket.status-called", timeout=1000)
         assert time.monotonic() - started < 1.0
@@ -71,14 +74,26 @@ def test_the_counter_console_follows_changes_made_elsewhere(
     login(page, live_server, "tanaka", "/counter/nerima-1")
     page.get_by_role("button", name="受付開始").click()
     page.wait_for_selector("tr[data-service=moving] [data-waiting]:text('0 人')")
+    wait = "tr[data-service=moving] [data-wait]"
+    assert page.inner_text(wait) == "待ち時間なし"
     issue_ticket(live_server, kiosk)
     page.wait_for_selector("tr[data-service=moving] [data-waiting]:text('1 人')", timeout=2000)
+    page.wait_for_selector(f"{wait}:text-matches('^約 [0-9]+〜[1-9][0-9]* 分$')", timeout=2000)
     staff = add_token(live_server.database_url, "staff", "nerima")
-    httpx.post(f"{live_server.url}/api/v1/counters/nerima-1/call-next",
-               headers={"Authorization": f"Bearer {staff}"}).raise_for_status()
+    httpx.post(
+        f"{live_server.url}/api/v1/counters/nerima-1/call-next",
+        headers={"Authorization": f"Bearer {staff}"},
+    ).raise_for_status()
     page.wait_for_selector("[data-current] .big-number", timeout=2000)
     assert page.is_enabled("button[value=complete]")
     assert page.is_disabled("button[value=call-next]")
+    for action in ("start", "complete"):
+        httpx.post(
+            f"{live_server.url}/api/v1/counters/nerima-1/{action}",
+            headers={"Authorization": f"Bearer {staff}"},
+        ).raise_for_status()
+    # Nobody waiting and the counter free again: redrawn by the script (waitText).
+    page.wait_for_selector(f"{wait}:text-is('待ち時間なし')", timeout=2000)
 
 
 def test_the_display_recovers_after_a_server_restart(live_server: LiveServer, browser: Any) -> None:
@@ -98,7 +113,8 @@ def test_the_display_recovers_after_a_server_restart(live_server: LiveServer, br
         httpx.post(f"{live_server.url}/api/v1/counters/nerima-1/call-next", headers=headers)
         tv.wait_for_function(
             "n => document.querySelector('.tv-calls li.latest .num')?.textContent === n",
-            arg=ticket["display_number"], timeout=3000,
+            arg=ticket["display_number"],
+            timeout=3000,
         )
         tv.evaluate("document.querySelector('[data-flash]').hidden = true")
         screenshot(tv, "live-display-1280")

@@ -2,7 +2,8 @@
 
 Every plural message of the display server's and the kiosk's catalogues, as the server exports
 it to pages, is formatted by messages.js (Intl.PluralRules) and by `Catalog.ngettext` (the
-catalogue's Plural-Forms header) for many counts; the two must give the same text.
+catalogue's Plural-Forms header) for many counts; the two must give the same text. Likewise
+an estimated wait: `MadoguchiMessages.waitText` and the server's `wait_estimate`.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Any
 import pytest
 
 from display_server.i18n import BROWSER_HELPER, load_catalog
+from display_server.web.pages import WAIT_KEYS, wait_estimate, wait_messages
 
 ROOT = Path(__file__).resolve().parents[2]
 CATALOGUES = [ROOT / "display_server" / "locales", ROOT / "kiosk" / "locales"]
@@ -56,3 +58,20 @@ def test_the_count_defaults_to_n_and_the_language_to_the_page(page: Any) -> None
     ]
     assert page.evaluate(fmt, [{"other": "{n} 人"}, {"n": 1}, {"lang": "ja"}]) == "1 人"
     assert page.evaluate(fmt, ["{a} and {b} {c}", {"a": 1, "b": None}, {}]) == "1 and  {c}"
+
+
+@pytest.mark.parametrize("lang", ["ja", "en"])
+def test_the_browser_words_a_wait_like_the_server(page: Any, lang: str) -> None:
+    load_helper(page, lang)
+    translator = load_catalog(CATALOGUES[0]).for_language(lang)
+    waits = [(None, None), (0, 0), (0, 5), (3, 3), (12, 40)]
+    cases, expected = [], []
+    for keys in WAIT_KEYS:
+        for lo, hi in waits:
+            cases.append([wait_messages(translator, keys), lo, hi])
+            expected.append(wait_estimate(translator, lo, hi, keys))
+    got = page.evaluate(
+        "cases => cases.map(([t, lo, hi]) => MadoguchiMessages.waitText(t, lo, hi))", cases
+    )
+    assert got == expected
+    assert expected.count(translator("status.no_wait")) == 2 * waits.count((0, 0))

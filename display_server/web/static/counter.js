@@ -66,8 +66,7 @@ document.addEventListener("keydown", (event) => {
       const row = document.querySelector(`tr[data-service="${CSS.escape(svc.id)}"]`);
       if (!row) continue;
       row.querySelector("[data-waiting]").textContent = M.format(T.people, { n: svc.waiting });
-      row.querySelector("[data-wait]").textContent = svc.est_wait_min === null
-        ? T.no_counter : M.format(T.minutes, { lo: svc.est_wait_min, hi: svc.est_wait_max });
+      row.querySelector("[data-wait]").textContent = M.waitText(T.wait, svc.est_wait_min, svc.est_wait_max);
     }
     const mine = status.counters.find((c) => c.id === head.dataset.counter);
     if (!mine) return;

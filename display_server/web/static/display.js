@@ -45,8 +45,7 @@
       const row = document.querySelector(`[data-service="${CSS.escape(svc.id)}"]`);
       if (!row) continue;
       row.querySelector("[data-waiting]").textContent = M.format(T.people.ja, { n: svc.waiting }, { lang: "ja" });
-      row.querySelector("[data-wait]").textContent = svc.est_wait_min === null
-        ? T.no_counter : M.format(T.minutes, { lo: svc.est_wait_min, hi: svc.est_wait_max });
+      row.querySelector("[data-wait]").textContent = M.waitText(T.wait, svc.est_wait_min, svc.est_wait_max, { lang: "ja" });
     }
   }
 

@@ -3,7 +3,8 @@
 // keyed by CLDR plural category, e.g. {"one": "{n} person", "other": "{n} people"} (Japanese
 // has only "other"). `format` picks the form for the count with Intl.PluralRules of the page's
 // language (the same rule as the catalogue's Plural-Forms header; the server checks that) and
-// fills in the {placeholders}. This is the only plural rule in the browser.
+// fills in the {placeholders}. This is the only plural rule in the browser. `waitText` words an
+// estimated wait for every page.
 "use strict";
 (function () {
   const rules = new Map();
@@ -28,5 +29,15 @@
       (whole, key) => (key in params ? String(params[key] ?? "") : whole));
   }
 
-  window.MadoguchiMessages = { format };
+  // An estimated wait of `lo`–`hi` minutes in words, the rule of the server's `wait_estimate`
+  // (web/pages.py): `texts` are the page's {closed, none, range} messages (`wait_messages`);
+  // no estimate (lo null: no counter open) is `closed`, an upper bound of 0 is `none` ("No
+  // wait"), anything else the `range` with {lo} and {hi}.
+  function waitText(texts, lo, hi, options = {}) {
+    if (lo === null || lo === undefined) return format(texts.closed, {}, options);
+    if (hi === 0) return format(texts.none, {}, options);
+    return format(texts.range, { lo, hi }, options);
+  }
+
+  window.MadoguchiMessages = { format, waitText };
 })();

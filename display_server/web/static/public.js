@@ -6,17 +6,12 @@
   const T = L.text();
   const lang = document.documentElement.lang;
 
-  function waitText(svc) {
-    if (svc.est_wait_min === null) return T["status.no_counter_open"];
-    return M.format(T["status.minutes_range"], { lo: svc.est_wait_min, hi: svc.est_wait_max });
-  }
-
   function render(card, status) {
     for (const svc of status.services) {
       const row = card.querySelector(`[data-service="${CSS.escape(svc.id)}"]`);
       if (!row) continue;
       row.querySelector("[data-waiting]").textContent = M.format(T["status.people"], { n: svc.waiting });
-      row.querySelector("[data-wait]").textContent = waitText(svc);
+      row.querySelector("[data-wait]").textContent = M.waitText(T.wait, svc.est_wait_min, svc.est_wait_max);
       const level = row.querySelector("[data-level]");
       level.className = `level level-${svc.level}`;
       level.textContent = T[`level.${svc.level}`];

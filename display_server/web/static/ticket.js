@@ -44,8 +44,7 @@
     card.className = `ticket status-${ticket.status}${ticket.near ? " near" : ""}`;
     setText("[data-status-text]", T[`ticket.status.${ticket.status}`]);
     setText("[data-ahead]", waiting ? M.format(T["ticket.ahead"], { n: ticket.ahead }) : "—");
-    setText("[data-estimate]", !waiting ? "—" : ticket.est_wait_min === null ? T["status.no_counter_open"]
-      : M.format(T["status.minutes_range"], { lo: ticket.est_wait_min, hi: ticket.est_wait_max }));
+    setText("[data-estimate]", waiting ? M.waitText(T.wait, ticket.est_wait_min, ticket.est_wait_max) : "—");
     const message = alertText(ticket);
     if (alertBox.textContent.trim() !== message) {
       const p = document.createElement("p");

@@ -261,3 +261,12 @@ def test_the_board_fragment_is_the_live_part_only(client: TestClient) -> None:
     board = client.get("/floor/nerima/board", headers=make_token(client, "floor", "nerima"))
     assert 'data-number="A001"' in board.text
     assert "<html" not in board.text and "floor-issue" not in board.text
+
+
+def test_board_says_no_wait_for_an_empty_queue(client: TestClient) -> None:
+    counter_action(client, make_token(client, "staff", "nerima"), "nerima-1", "open")
+    sign_in(client, "sato", "floor", "nerima")
+    english = client.get("/floor/nerima/board?lang=en").text
+    assert "<td>No wait</td>" in english and "0–0" not in english
+    assert "<td>No counter is open</td>" in english
+    assert "<td>待ち時間なし</td>" in client.get("/floor/nerima/board?lang=ja").text

@@ -118,3 +118,53 @@ def test_unknown_ticket_pages_are_404_pages(client: TestClient, path: str) -> No
     response = client.get(path)
     assert response.status_code == 404
     assert "見つかりません" in response.text
+
+
+def _wait_of(page: str, service: str, cell: str = r"<td data-wait>") -> str:
+    found = re.search(rf'data-service="{service}">.*?{cell}([^<]*)<', page, re.S)
+    assert found is not None, service
+    return found.group(1)
+
+
+def test_an_empty_queue_says_no_wait_and_a_queue_its_range(client: TestClient) -> None:
+    kiosk, staff = make_token(client, "kiosk", "nerima"), make_token(client, "staff", "nerima")
+    counter_action(client, staff, "nerima-1", "open")
+    english, japanese = (client.get(f"/sites/nerima?lang={lang}").text for lang in ("en", "ja"))
+    assert _wait_of(english, "moving") == "No wait" and "0–0" not in english
+    assert _wait_of(japanese, "moving") == "待ち時間なし" and "0〜0" not in japanese
+    # No counter open for the service: unchanged.
+    assert _wait_of(english, "certificates") == "No counter is open"
+    assert _wait_of(japanese, "certificates") == "受付中の窓口がありません"
+    assert live_text(english)["wait"] == {
+        "closed": "No counter is open",
+        "none": "No wait",
+        "range": "about {lo}–{hi} min",
+    }
+    assert "<td data-wait>No wait</td>" in client.get("/?lang=en").text
+    display = client.get("/display/nerima").text
+    assert _wait_of(display, "moving", r'<span class="est" data-wait>') == "待ち時間なし"
+    assert _wait_of(display, "certificates", r'<span class="est" data-wait>') == "受付停止中"
+    found = re.search(r'<script type="application/json" id="display-text">(.*?)</script>', display)
+    assert found is not None
+    assert json.loads(found.group(1))["wait"] == {
+        "closed": "受付停止中",
+        "none": "待ち時間なし",
+        "range": "約 {lo}〜{hi} 分",
+    }
+
+    ticket = issue(client, kiosk)
+    issue(client, kiosk)
+    english, japanese = (client.get(f"/sites/nerima?lang={lang}").text for lang in ("en", "ja"))
+    assert re.fullmatch(r"about \d+–[1-9]\d* min", _wait_of(english, "moving"))
+    assert re.fullmatch(r"約 \d+〜[1-9]\d* 分", _wait_of(japanese, "moving"))
+    display = client.get("/display/nerima").text
+    assert re.fullmatch(
+        r"約 \d+〜[1-9]\d* 分", _wait_of(display, "moving", r'<span class="est" data-wait>')
+    )
+    # The phone page words its own estimate by the same rule.
+    phone = client.get(f"/t/{ticket['token']}").text
+    estimate = re.search(r"<dd data-estimate>([^<]*)</dd>", phone)
+    assert estimate is not None
+    shown = client.get(f"/api/v1/tickets/{ticket['token']}").json()
+    expected = "待ち時間なし" if shown["est_wait_max"] == 0 else f"約 {shown['est_wait_min']}〜"
+    assert estimate.group(1).startswith(expected)
