@@ -11,7 +11,7 @@ import pandas as pd
 from forecasting.calendar import CalendarKind
 from forecasting.errors import DataError, ModelError
 from forecasting.glm import CalendarGLM
-from forecasting.models import HOUR, Model, SeasonalNaive, WeekdayHourMean
+from forecasting.models import HOUR, Model, SeasonalNaive, WeekdayHourMean, history_start
 from forecasting.schedule import OpeningSchedule, infer_schedule
 
 __all__ = [
@@ -187,10 +187,7 @@ def select_model(
     (capped at the end): the GLMs' own interval calibration refits at the same origins, so the
     winner's final fit reuses the fits made here.
     """
-    hours = pd.DatetimeIndex(series["hour_start"])
-    # History begins with the first arrival (`started`), so does the history selection needs.
-    arrived = hours[series["count"].to_numpy() > 0]
-    start, end = (arrived if len(arrived) else hours).min(), hours.max() + HOUR
+    start, end = history_start(series), series["hour_start"].max() + HOUR
     origins = [
         o
         for o in (end - horizon_days * DAY - k * pd.Timedelta(weeks=1) for k in (2, 1, 0))

@@ -18,7 +18,15 @@ from forecasting.calendar import CalendarKind
 from forecasting.errors import DataError, ModelError
 from forecasting.schedule import OpeningSchedule
 
-__all__ = ["COLUMNS", "Model", "SeasonalNaive", "WeekdayHourMean", "count_interval", "started"]
+__all__ = [
+    "COLUMNS",
+    "Model",
+    "SeasonalNaive",
+    "WeekdayHourMean",
+    "count_interval",
+    "history_start",
+    "started",
+]
 
 COLUMNS = ["mean", "lo80", "hi80", "lo95", "hi95"]
 INTERVAL_LEVELS = (0.8, 0.95)
@@ -62,6 +70,13 @@ def started(history: pd.Series) -> pd.Series:
     """
     arrived = np.flatnonzero(history.to_numpy() > 0)
     return history.iloc[arrived[0] :] if len(arrived) else history
+
+
+def history_start(series: pd.DataFrame) -> pd.Timestamp:
+    """Where the history of a series (rows of `hour_start`, `count`) begins, as `started` has
+    it: its first arrival, or its first hour when it had none."""
+    arrived = series.loc[series["count"] > 0, "hour_start"]
+    return pd.Timestamp((arrived if len(arrived) else series["hour_start"]).min())
 
 
 class Model(ABC):

@@ -13,6 +13,7 @@ from forecasting.backtest import MIN_HISTORY, fit_or_fallback, select_model
 from forecasting.calendar import CalendarKind
 from forecasting.crowding import DEFAULT_THRESHOLDS, Thresholds, crowding_levels, expected_wait_min
 from forecasting.errors import DataError, ModelError
+from forecasting.models import history_start
 from forecasting.schedule import OpeningSchedule, infer_schedule
 
 __all__ = ["TABLE_COLUMNS", "ServicePlan", "fit_all"]
@@ -82,10 +83,7 @@ def fit_all(
     for key, series in train.groupby(["site", "service"], sort=True):
         site, service = str(key[0]), str(key[1])
         schedule = site_schedules[site]
-        # From the first arrival: the empty hours before it are no history (`started`).
-        arrived = series.loc[series["count"] > 0, "hour_start"]
-        start = (arrived if len(arrived) else series["hour_start"]).min()
-        span = series["hour_start"].max() - start
+        span = series["hour_start"].max() - history_start(series)
         name = (
             select_model(series, schedule, calendar) if span >= MIN_HISTORY else "weekday_hour_mean"
         )
