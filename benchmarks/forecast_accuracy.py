@@ -70,8 +70,9 @@ EARLY_STARTS = {"rubi_2024": "2024-05-06", "rubi_2020": "2020-09-01", "anonbank_
 def backtest(csv: Path, out: Path, test_start: str | None = None) -> dict[str, object]:
     parser = argparse.ArgumentParser(prog="madoguchi")
     register(parser.add_subparsers(dest="command", required=True))
-    # Foreign offices: Japanese holidays would be noise, so no Japanese calendar effects.
-    argv = ["forecast", "backtest", "--arrivals", str(csv), "--calendar", "none", "--out", str(out)]
+    # The command's defaults, as a user would run it: the calendar is detected from the data
+    # (`none` for these foreign offices, which open on Japanese holidays).
+    argv = ["forecast", "backtest", "--arrivals", str(csv), "--out", str(out)]
     args = parser.parse_args(argv + (["--test-start", test_start] if test_start else []))
     if args.handler(args) != 0:
         raise SystemExit(f"backtest failed on {csv}")

@@ -12,6 +12,7 @@ import pandas as pd
 from sqlalchemy.exc import SQLAlchemyError
 
 from forecasting.backtest import backtest
+from forecasting.calendar import CalendarKind, detect_calendar
 from forecasting.data import load_arrivals_csv
 from forecasting.errors import ForecastError
 from forecasting.plot import render_site_png
@@ -98,11 +99,22 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 def _calendar_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--calendar",
-        choices=["jp", "none"],
-        default="jp",
+        choices=["auto", "jp", "none"],
+        default="auto",
         help="calendar effects: Japanese holidays, 年末年始, moving season (jp) or none "
-        "(for foreign data)",
+        "(for foreign data); auto (default): jp unless the arrivals show the office open on "
+        "most Japanese holidays",
     )
+
+
+def _calendar(args: argparse.Namespace, arrivals: pd.DataFrame) -> CalendarKind:
+    """The calendar asked for, or the one the arrivals follow (`detect_calendar`), on stderr."""
+    if args.calendar != "auto":
+        calendar: CalendarKind = args.calendar
+        return calendar
+    detected = detect_calendar(arrivals)
+    print(f"madoguchi forecast: calendar {detected} (detected from the arrivals)", file=sys.stderr)
+    return detected
 
 
 def _fail(command: str, message: str, code: int = 2) -> int:
@@ -126,7 +138,10 @@ def _backtest(args: argparse.Namespace) -> int:
         arrivals = load_arrivals_csv(args.arrivals)
         test_start = pd.Timestamp(args.test_start) if args.test_start else None
         result = backtest(
-            arrivals, test_start=test_start, horizon_days=args.horizon_days, calendar=args.calendar
+            arrivals,
+            test_start=test_start,
+            horizon_days=args.horizon_days,
+            calendar=_calendar(args, arrivals),
         )
     except (ForecastError, OSError) as exc:
         return _fail("backtest", str(exc))
@@ -149,7 +164,7 @@ def _fit(args: argparse.Namespace) -> int:
             now,
             horizon_days=args.horizon_days,
             plans={(s.site, s.service): plan for s in series},
-            calendar=args.calendar,
+            calendar=_calendar(args, arrivals),
         )
     except (ForecastError, OSError) as exc:
         return _fail("fit", str(exc))

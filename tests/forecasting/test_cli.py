@@ -42,6 +42,18 @@ def test_backtest_writes_the_contract_json(tmp_path: Path) -> None:
     assert set(result["baselines"]) == {"weekday_hour_mean", "seasonal_naive"}
 
 
+def test_backtest_detects_the_calendar_unless_told(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # A simulated ward office: closed on 成人の日 and 建国記念の日.
+    csv = write_hourly_csv(tmp_path / "arrivals.csv", one_series("2025-01-06", 42))
+    assert run(["forecast", "backtest", "--arrivals", str(csv), "--out", str(tmp_path / "a")]) == 0
+    assert "calendar jp (detected" in capsys.readouterr().err
+    argv = ["forecast", "backtest", "--arrivals", str(csv), "--calendar", "none"]
+    assert run([*argv, "--out", str(tmp_path / "b")]) == 0
+    assert "calendar" not in capsys.readouterr().err
+
+
 @pytest.mark.parametrize(
     ("text", "message"),
     [
