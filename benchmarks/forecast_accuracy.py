@@ -4,10 +4,12 @@ Converts each raw log into the contract's Arrivals CSV in a temporary directory 
 never copied into the repository: Rubí is CC BY-NC) and runs `madoguchi forecast backtest` on
 it through the CLI handler, so the numbers are those of the shipped command.
 
-    python benchmarks/forecast_accuracy.py [--out results.json] [--early]
+    python benchmarks/forecast_accuracy.py [--out results.json] [--early] [--truncated]
 
-`--early` also backtests from an earlier test start per series (a robustness check: the
-defaults were not tuned on these spans).
+`--early` also backtests from an earlier test start per series, and `--truncated` on each Rubí
+year cut where the upstream files of 2025 and 2026 end (10-06 and 08-07), so that the default
+test span is the one an evaluation on those files scores (robustness checks: the defaults were
+not tuned on these spans).
 
 Reads ../shared/data relative to the project root.
 """
@@ -65,6 +67,20 @@ def anonbank_csv(folder: Path, target: Path) -> Path:
 
 #: Earlier test starts for `--early`, about 60 % into each span.
 EARLY_STARTS = {"rubi_2024": "2024-05-06", "rubi_2020": "2020-09-01", "anonbank_1999": "1999-04-28"}
+#: Month-day ends of the upstream Rubí files not in ../shared/data (2025 and 2026), for
+#: `--truncated`.
+UPSTREAM_ENDS = ("10-06", "08-07")
+
+
+def truncated(csv: Path, last_day: str) -> Path | None:
+    """The Arrivals CSV `csv` without the days after `last_day` (YYYY-MM-DD); None if it ends
+    by then."""
+    frame = pd.read_csv(csv, dtype=str)
+    if frame["date"].max() <= last_day:
+        return None
+    target = csv.with_name(f"{csv.stem}_to_{last_day}.csv")
+    frame[frame["date"] <= last_day].to_csv(target, index=False)
+    return target
 
 
 def backtest(csv: Path, out: Path, test_start: str | None = None) -> dict[str, object]:
@@ -84,6 +100,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", type=Path, help="write all results as JSON here")
     parser.add_argument("--early", action="store_true", help="also from earlier test starts")
+    parser.add_argument(
+        "--truncated", action="store_true", help="also on Rubí cut where later years' files end"
+    )
     options = parser.parse_args()
     results = {}
     with tempfile.TemporaryDirectory() as tmp:
@@ -101,10 +120,18 @@ def main() -> int:
         }
         for name, make in sources.items():
             csv = make()
-            runs = {name: None, **({f"{name}@early": EARLY_STARTS[name]} if options.early else {})}
-            for label, start in runs.items():
+            # label → (Arrivals CSV, test start or None for the default)
+            runs: dict[str, tuple[Path, str | None]] = {name: (csv, None)}
+            if options.early:
+                runs[f"{name}@early"] = (csv, EARLY_STARTS[name])
+            if options.truncated and name.startswith("rubi_"):
+                year = name.removeprefix("rubi_")
+                for end in UPSTREAM_ENDS:
+                    if cut := truncated(csv, f"{year}-{end}"):
+                        runs[f"{name}@to_{end}"] = (cut, None)
+            for label, (source, start) in runs.items():
                 started = time.perf_counter()
-                result = backtest(csv, work / f"{label}.json", start)
+                result = backtest(source, work / f"{label}.json", start)
                 result["seconds"] = round(time.perf_counter() - started, 1)
                 results[label] = result
                 print(f"== {label}", json.dumps(result, indent=2), sep="\n", flush=True)

@@ -40,6 +40,9 @@ _PRIOR_DAYS = 3.0
 #: The effects that prior applies to: rules of thumb that any office might or might not show,
 #: unlike the Japanese calendar's named causes (holidays, 年末年始, the moving season).
 _SHRUNK_EFFECTS = ("month_start", "month_end", "after_closure", "trend")
+#: Prior on each hour's effect on short days (`OpeningSchedule.short_days`): zero, worth this
+#: many average open hours of arrivals, about a week of that hour at a weekday office.
+_PRIOR_SHORT_DAY_HOURS = 5.0
 #: Floor of the penalty on every coefficient: keeps an effect seen only with zero arrivals
 #: (a holiday, say) finite.
 _MIN_RIDGE = 1e-3
@@ -318,6 +321,12 @@ class CalendarGLM(Model):
                 ],
                 axis=1,
             )
+        # Visitors crowd into the hours a short day keeps (Rubí's summer timetable without
+        # afternoons: 8:00 +40 %, 9:00 −15 %), so short days get their own hour profile.
+        short = self.schedule.short_days(days)
+        if short.any():
+            hours = pd.get_dummies(pd.Series(index.hour, index=index), prefix="short_h")
+            design = pd.concat([design, hours.astype(float).mul(short, axis=0)], axis=1)
         return pd.concat([dummies.astype(float), design], axis=1)
 
     def _fit(self, history: pd.Series) -> None:
@@ -441,8 +450,11 @@ class CalendarGLM(Model):
         dozen low-count days that such a prior would halve) keep only the floor.
         """
         days = len(np.unique(pd.DatetimeIndex(history.index).normalize()))
-        per_day = float(np.average(history.to_numpy(), weights=weights)) * len(history) / days
-        return np.where(columns.isin(_SHRUNK_EFFECTS), _PRIOR_DAYS * per_day, 0.0) + _MIN_RIDGE
+        per_hour = float(np.average(history.to_numpy(), weights=weights))
+        per_day = per_hour * len(history) / days
+        prior = np.where(columns.isin(_SHRUNK_EFFECTS), _PRIOR_DAYS * per_day, 0.0)
+        prior += np.where(columns.str.startswith("short_h"), _PRIOR_SHORT_DAY_HOURS * per_hour, 0.0)
+        return prior + _MIN_RIDGE
 
     def _mean(
         self, fit: _Fit, index: pd.DatetimeIndex, level_rule: tuple[float, float]

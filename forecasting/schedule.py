@@ -12,7 +12,11 @@ import pandas as pd
 from forecasting.calendar import is_jp_closed_day
 from forecasting.errors import DataError
 
-__all__ = ["WARD_OFFICE", "OpeningSchedule", "infer_schedule"]
+__all__ = ["SHORT_DAY_CLOSED_HOURS", "WARD_OFFICE", "OpeningSchedule", "infer_schedule"]
+
+#: A day with this many of its weekday's usual hours closed is a short day: one closed hour
+#: may be chance or a stray ticket's hour, two are a different timetable.
+SHORT_DAY_CLOSED_HOURS = 2
 
 
 @dataclass(frozen=True)
@@ -57,14 +61,28 @@ class OpeningSchedule:
             is_open &= ~is_jp_closed_day(days)
         return is_open
 
+    def short_days(self, days: pd.DatetimeIndex) -> np.ndarray:
+        """Whether each day (midnight timestamps) has at least `SHORT_DAY_CLOSED_HOURS` of its
+        weekday's hours closed (`closed_hours`): a summer timetable, a half day."""
+        if not self.closed_hours:
+            return np.zeros(len(days), dtype=bool)
+        closed = pd.DatetimeIndex(sorted(self.closed_hours))
+        usual = self._weekly_table()[closed.day_of_week, closed.hour]
+        per_day = pd.Series(closed[usual].normalize()).value_counts()
+        return np.asarray(days.isin(per_day[per_day >= SHORT_DAY_CLOSED_HOURS].index))
+
+    def _weekly_table(self) -> np.ndarray:
+        """Open hours as a weekday × hour boolean table."""
+        table = np.zeros((7, 24), dtype=bool)
+        for weekday, hours in self.hours.items():
+            table[weekday, sorted(hours)] = True
+        return table
+
     def is_open(self, index: pd.DatetimeIndex) -> np.ndarray:
         """Whether each hour of `index` is an open hour."""
         if len(index) == 0:
             return np.zeros(0, dtype=bool)
-        table = np.zeros((7, 24), dtype=bool)
-        for weekday, hours in self.hours.items():
-            table[weekday, sorted(hours)] = True
-        is_open = table[index.day_of_week, index.hour]
+        is_open = self._weekly_table()[index.day_of_week, index.hour]
         days = index.normalize()
         unique_days = days.unique()
         day_open = self.open_days(unique_days)

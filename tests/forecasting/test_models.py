@@ -338,3 +338,28 @@ def test_glm_forecasts_a_flat_history_as_it_is_after_going_live(
     expected = pd.Series(index.hour, index=index).map(_FLAT).fillna(0.0)
     assert np.allclose(predicted[is_open], expected[is_open], atol=0.05)
     assert predicted["2026-11-24 09:00"] == pytest.approx(6.0, abs=0.05)
+
+
+def test_short_days_get_their_own_hour_profile() -> None:
+    # A summer timetable without afternoons (13:00–17:00 closed) for six weeks, on which the
+    # 8:00 hour draws half as many again (visitors crowd into the morning); the weeks after it
+    # are ordinary again. The fit must follow the short days' profile on short days only.
+    summer = pd.date_range("2025-06-02", "2025-07-11")
+    closed = frozenset(
+        pd.Timestamp(day) + pd.Timedelta(hours=h)
+        for day in summer
+        if day.day_of_week < 5
+        for h in range(13, 17)
+    )
+    schedule = OpeningSchedule(WARD_OFFICE.hours, closed_hours=closed, closed_on_holidays=True)
+    index = pd.date_range("2025-01-06", "2025-07-18 23:00", freq="h")
+    short = schedule.short_days(index.normalize())
+    boost = np.where(short & (index.hour == 8), 1.5, 1.0)
+    intensity = 20.0 * ward_profile(index) * boost * schedule.is_open(index)
+    counts = np.random.default_rng(11).poisson(intensity)
+    frame = pd.DataFrame({"site": "s", "service": "a", "hour_start": index, "count": counts})
+    glm = CalendarGLM(schedule, "none").fit(frame[index < "2025-07-08"])
+    ahead = pd.DatetimeIndex(["2025-07-09 08:00", "2025-07-09 09:00", "2025-07-16 08:00"])
+    predicted = glm.predict(ahead)["mean"].to_numpy()
+    truth = 20.0 * ward_profile(ahead) * np.array([1.5, 1.0, 1.0])
+    assert predicted == pytest.approx(truth, rel=0.15)

@@ -48,3 +48,27 @@ def test_inferred_schedule_finds_open_cells_closed_dates_and_seasonal_hours() ->
     assert pd.Timestamp("2025-02-05 14:00") in schedule.closed_hours
     assert pd.Timestamp("2025-02-05 10:00") not in schedule.closed_hours
     assert pd.Timestamp("2025-03-05 14:00") not in schedule.closed_hours
+
+
+def test_short_days_have_two_or_more_of_their_usual_hours_closed() -> None:
+    # Monday to Thursday until 17:00, Friday mornings only (Rubí's week).
+    schedule = OpeningSchedule.from_ranges(
+        {**{d: [(8, 17)] for d in range(4)}, 4: [(8, 13)]}, closed_on_holidays=False
+    )
+    closed = {
+        "2025-07-07": [14, 15, 16],  # Monday, afternoon closed: short
+        "2025-07-08": [16],  # Tuesday, one hour only: not short
+        "2025-07-11": [14, 15],  # Friday, hours it never opens anyway: not short
+        "2025-07-12": [9, 10],  # Saturday, never open: not short
+    }
+    schedule = OpeningSchedule(
+        schedule.hours,
+        closed_hours=frozenset(
+            pd.Timestamp(day) + pd.Timedelta(hours=h)
+            for day, hours in closed.items()
+            for h in hours
+        ),
+    )
+    days = pd.DatetimeIndex([*closed, "2025-07-09"])
+    assert schedule.short_days(days).tolist() == [True, False, False, False, False]
+    assert not WARD_OFFICE.short_days(days).any()
