@@ -163,7 +163,7 @@ def calendar_view(request: Request, site: Site, _: Translator) -> dict[str, Any]
         "has_data": bool(hours), "simulated": simulated,
         "fitted_at": fitted.astimezone(zone).strftime("%Y-%m-%d %H:%M") if fitted else None,
         "best": [
-            {"label": _date_label(_, h.hour_start.date()), "hour": h.hour_start.hour,
+            {"label": _date_label(_, h.hour_start.date()), **_reception_window(site, h.hour_start),
              "level": h.level, "wait": round(h.est_wait_min)}
             for h in best_hours(hours, now=now)
         ],
@@ -173,6 +173,18 @@ def calendar_view(request: Request, site: Site, _: Translator) -> dict[str, Any]
         "levels": LEVELS, "symbols": SYMBOLS,
         "thresholds": [round(t) for t in config.policy.level_thresholds_min],
     }
+
+
+def _reception_window(site: Site, hour_start: dt.datetime) -> dict[str, str]:
+    """The part of a forecast hour in which tickets are taken, as `start` and `end` (HH:MM):
+    a site opening at 08:30 takes none from 8:00, and one with a 16:45 cut-off none after it."""
+    start, end = hour_start, hour_start + dt.timedelta(hours=1)
+    hours = site.hours_on(hour_start.date())
+    if hours is not None:
+        day = hour_start.date()
+        start = max(start, dt.datetime.combine(day, hours.open, hour_start.tzinfo))
+        end = min(end, dt.datetime.combine(day, hours.cutoff, hour_start.tzinfo))
+    return {"start": f"{start:%H:%M}", "end": f"{end:%H:%M}"}
 
 
 def _date_label(_: Translator, day: dt.date) -> str:

@@ -4,6 +4,7 @@ and fitted: filled, marked as simulated, accessible, readable on a phone and a d
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -62,6 +63,11 @@ def test_site_page_shows_the_forecast_calendar(seeded_server: LiveServer, browse
         # Every cell says its level in words, not only in colour and symbol.
         assert "空いています" in table.locator("td.fc-cell").first.inner_text()
         assert calendar.locator(".forecast-best li").count() == 3
+        # Each recommended time is said as the part of its hour when tickets are taken.
+        for when in calendar.locator(".forecast-best .best-when").all_inner_texts():
+            window = re.search(r"(\d\d:\d\d)〜(\d\d:\d\d)", when)
+            assert window is not None, when
+            assert "08:30" <= window[1] < window[2] <= "16:45", when
         screenshot(phone, "forecast-calendar-phone-ja")
         assert_accessible(phone, "/sites/nerima forecast (phone)")
         phone.select_option("#forecast-service", "moving")

@@ -9,6 +9,7 @@ from collections import defaultdict
 import pytest
 from fastapi.testclient import TestClient
 
+from display_server.api.forecast import _reception_window
 from tests.conftest import JST, FakeClock
 from tests.display_server.test_forecast_service import PATTERN, refit, seed_pattern
 from tests.helpers import runtime_of
@@ -84,3 +85,18 @@ def test_unknown_site_is_404(client: TestClient) -> None:
     response = client.get("/api/v1/sites/atlantis/forecast")
     assert response.status_code == 404
     assert "atlantis" in response.json()["detail"]
+
+
+@pytest.mark.parametrize(
+    ("hour", "window"),
+    [(8, ("08:30", "09:00")), (10, ("10:00", "11:00")), (16, ("16:00", "16:45"))],
+)
+def test_a_recommended_hour_is_said_within_reception_hours(
+    client: TestClient, hour: int, window: tuple[str, str]
+) -> None:
+    # Nerima takes tickets from 08:30 to the 16:45 cut-off: "8:00–8:59" would send people to
+    # a closed door.
+    site = runtime_of(client).config.site("nerima")
+    assert site is not None
+    at = dt.datetime(2026, 12, 1, hour, tzinfo=JST)
+    assert _reception_window(site, at) == {"start": window[0], "end": window[1]}
