@@ -1,4 +1,11 @@
-"""`madoguchi serve --demo`: a demo account, a kiosk token, a demo clock and simulated visitors."""
+"""`madoguchi serve --demo`: a demo account, a kiosk token, a demo clock and simulated visitors.
+
+The visitors arrive at the simulated history's rates (`demo_history.mean_per_hour` × the
+ward's weekday × hour profile) and are served in their services' configured minutes on the
+server's clock, so the live queues, their estimated waits and the forecast calendar tell the
+same story (a faster demo overloaded the counters: dozens waiting and "very busy" everywhere
+while the calendar said "quiet").
+"""
 
 from __future__ import annotations
 
@@ -11,6 +18,7 @@ import random
 import secrets
 from dataclasses import dataclass, field
 
+import pandas as pd
 from sqlalchemy.orm import Session
 
 from display_server import office
@@ -19,7 +27,7 @@ from display_server.core import rules
 from display_server.core.counters import CounterStatus
 from display_server.core.errors import DomainError
 from display_server.core.tickets import Channel, TicketStatus
-from display_server.demo_history import prepare_history
+from display_server.demo_history import mean_per_hour, prepare_history
 from display_server.live import publish_outcome
 from display_server.runtime import Runtime, transact
 from display_server.security import Role, hash_password, new_device_token
@@ -28,12 +36,13 @@ from display_server.store import auth as auth_store
 from display_server.store import counters as counter_store
 from display_server.store import tickets as ticket_store
 from display_server.store.db import make_engine, make_sessionmaker
+from forecasting.simulate import ward_profile
 
 log = logging.getLogger("madoguchi.demo")
 DEMO_USER = "demo"
 DEMO_PASSWORD = "madoguchi-demo"
-#: Simulated service takes this many real seconds per configured minute (the demo runs fast).
-SECONDS_PER_SERVICE_MINUTE = 4.0
+#: Seconds between two steps of the simulation.
+TICK_S = 2.0
 
 
 def demo_clock_start(config: WardConfig, real_now: dt.datetime) -> dt.datetime | None:
@@ -130,13 +139,19 @@ def _open_counters(session: Session, runtime: Runtime) -> list[office.Outcome]:
     return outcomes
 
 
-def _step(session: Session, runtime: Runtime, sim: _Simulation) -> list[office.Outcome]:
-    """One tick: a few arrivals, and each open counter moves its visitor along."""
+def _step(
+    session: Session, runtime: Runtime, sim: _Simulation, *, tick_s: float
+) -> list[office.Outcome]:
+    """One tick of `tick_s` seconds: the arrivals due, and each open counter moves its visitor
+    along."""
     config, now, rng = runtime.config, runtime.now(), sim.rng
+    local = pd.DatetimeIndex([now.astimezone(config.policy.zone).replace(tzinfo=None)])
+    profile = float(ward_profile(local)[0])
     outcomes: list[office.Outcome] = []
     for site in config.sites:
-        if rng.random() < 0.35:
-            service = rng.choice(site.services)
+        for service in site.services:
+            if rng.random() >= mean_per_hour(site, service) * profile * tick_s / 3600:
+                continue
             request = office.IssueRequest(
                 service=service.id,
                 channel=Channel.KIOSK,
@@ -180,9 +195,7 @@ def _step(session: Session, runtime: Runtime, sim: _Simulation) -> list[office.O
                     )
                 )
                 minutes = site.service(current.service).default_service_minutes  # type: ignore[union-attr]
-                sim.ends[counter.id] = now + dt.timedelta(
-                    seconds=rng.expovariate(1 / (minutes * SECONDS_PER_SERVICE_MINUTE))
-                )
+                sim.ends[counter.id] = now + dt.timedelta(minutes=rng.expovariate(1 / minutes))
             elif now >= sim.ends.get(counter.id, now):
                 outcomes.append(
                     office.act_on_current(
@@ -205,9 +218,9 @@ async def simulate_visitors(runtime: Runtime) -> None:
     for outcome in await transact(runtime, lambda s: _open_counters(s, runtime)):
         await publish_outcome(runtime, outcome)
     while True:
-        await asyncio.sleep(2.0)
+        await asyncio.sleep(TICK_S)
         try:
-            outcomes = await transact(runtime, lambda s: _step(s, runtime, sim))
+            outcomes = await transact(runtime, lambda s: _step(s, runtime, sim, tick_s=TICK_S))
         except Exception:  # the demo must keep running; the next tick tries again
             log.exception("demo step failed")
             continue

@@ -35,15 +35,28 @@ from forecasting.simulate import simulate_arrivals
 
 log = logging.getLogger("madoguchi.demo")
 
-#: Mean arrivals per open hour as a share of a service's capacity (counters × 60 / minutes);
-#: the simulator scales each series by 0.5–2, so some services stay quiet and some peak busy.
-LOAD = 0.3
+#: How busy the counters are in an average open hour (the weekday × hour profile makes Monday
+#: mornings nearly twice that, Friday afternoons less); the simulator also scales each series
+#: by 0.5–2, so some services stay quiet and some peak busy.
+LOAD = 0.5
 #: Tickets of the last weeks get their whole life logged (for the statistics page and the
 #: observed service times); older ones only their `issued` event, which is all the forecast
 #: reads — a full year of lifecycles would quadruple the rows and the seconds to write them.
 LIFECYCLE = dt.timedelta(weeks=8)
 #: The walk from the waiting area to the counter after a call, in minutes.
 WALK_MIN = 1.0
+
+
+def mean_per_hour(site: Site, service: Service) -> float:
+    """Mean arrivals per open hour of `service` before the weekday × hour profile: `LOAD` of
+    the capacity of its counters, each counter's time shared equally among its services (a
+    counter that also serves two other services gives it a third of its hours)."""
+    minutes = service.default_service_minutes
+    return LOAD * sum(
+        60 / minutes / len(counter.services)
+        for counter in site.counters
+        if service.id in counter.services
+    )
 
 
 def prepare_history(database_url: str, config: WardConfig, *, now: dt.datetime) -> int:
@@ -87,9 +100,8 @@ def seed_history(
         for service in site.services:
             counters = [c.id for c in site.counters if service.id in c.services]
             arrivals = simulate_arrivals(
-                first.isoformat(), days, mean_per_hour=LOAD * len(counters) * 60
-                / service.default_service_minutes, schedule=schedule,
-                seed=seed + zlib.crc32(f"{site.id}/{service.id}".encode()),
+                first.isoformat(), days, mean_per_hour=mean_per_hour(site, service),
+                schedule=schedule, seed=seed + zlib.crc32(f"{site.id}/{service.id}".encode()),
             )
             for day, times in _arrival_times(config, site, arrivals, rng):
                 if service.daily_cap is not None:
