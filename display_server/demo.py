@@ -12,12 +12,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
+import functools
 import logging
 import os
-import random
 import secrets
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 from sqlalchemy.orm import Session
 
@@ -43,6 +44,8 @@ DEMO_USER = "demo"
 DEMO_PASSWORD = "madoguchi-demo"
 #: Seconds between two steps of the simulation.
 TICK_S = 2.0
+#: The first step brings this many seconds' arrivals at once: a line from the first minute.
+WARM_UP_S = 900.0
 
 
 def demo_clock_start(config: WardConfig, real_now: dt.datetime) -> dt.datetime | None:
@@ -116,7 +119,7 @@ def prepare_demo(settings: Settings, *, host: str, port: int) -> None:
 
 @dataclass
 class _Simulation:
-    rng: random.Random = field(default_factory=lambda: random.Random(7))
+    rng: np.random.Generator = field(default_factory=lambda: np.random.default_rng(7))
     #: When each counter's current service should end, in the server's clock.
     ends: dict[str, dt.datetime] = field(default_factory=dict)
 
@@ -139,6 +142,30 @@ def _open_counters(session: Session, runtime: Runtime) -> list[office.Outcome]:
     return outcomes
 
 
+def _arrive(
+    session: Session, runtime: Runtime, site: str, service: str, rng: np.random.Generator
+) -> office.Outcome | None:
+    """A visitor takes a ticket at the kiosk; None when the office turns them away."""
+    request = office.IssueRequest(
+        service=service,
+        channel=Channel.KIOSK,
+        priority=bool(rng.random() < 0.05),
+        lang=str(rng.choice(["ja", "ja", "ja", "en"])),
+    )
+    # Closed, after the cut-off or at the cap: the simulated visitor goes home.
+    with contextlib.suppress(DomainError):
+        return office.issue_ticket(
+            session,
+            config=runtime.config,
+            site_id=site,
+            request=request,
+            now=runtime.now(),
+            idempotency_key=None,
+            issued_by="demo",
+        )
+    return None
+
+
 def _step(
     session: Session, runtime: Runtime, sim: _Simulation, *, tick_s: float
 ) -> list[office.Outcome]:
@@ -150,27 +177,11 @@ def _step(
     outcomes: list[office.Outcome] = []
     for site in config.sites:
         for service in site.services:
-            if rng.random() >= mean_per_hour(site, service) * profile * tick_s / 3600:
-                continue
-            request = office.IssueRequest(
-                service=service.id,
-                channel=Channel.KIOSK,
-                priority=rng.random() < 0.05,
-                lang=rng.choice(["ja", "ja", "ja", "en"]),
-            )
-            # Closed, after the cut-off or at the cap: the simulated visitor goes home.
-            with contextlib.suppress(DomainError):
-                outcomes.append(
-                    office.issue_ticket(
-                        session,
-                        config=config,
-                        site_id=site.id,
-                        request=request,
-                        now=now,
-                        idempotency_key=None,
-                        issued_by="demo",
-                    )
-                )
+            due = rng.poisson(mean_per_hour(site, service) * profile * tick_s / 3600)
+            for _ in range(due):
+                outcome = _arrive(session, runtime, site.id, service.id, rng)
+                if outcome is not None:
+                    outcomes.append(outcome)
     for site, counter in config.counters():
         state = counter_store.get_counter(session, counter=counter.id)
         if state is None or state.status is not CounterStatus.OPEN:
@@ -195,7 +206,7 @@ def _step(
                     )
                 )
                 minutes = site.service(current.service).default_service_minutes  # type: ignore[union-attr]
-                sim.ends[counter.id] = now + dt.timedelta(minutes=rng.expovariate(1 / minutes))
+                sim.ends[counter.id] = now + dt.timedelta(minutes=float(rng.exponential(minutes)))
             elif now >= sim.ends.get(counter.id, now):
                 outcomes.append(
                     office.act_on_current(
@@ -217,12 +228,16 @@ async def simulate_visitors(runtime: Runtime) -> None:
     sim = _Simulation()
     for outcome in await transact(runtime, lambda s: _open_counters(s, runtime)):
         await publish_outcome(runtime, outcome)
+    tick_s = WARM_UP_S
     while True:
-        await asyncio.sleep(TICK_S)
         try:
-            outcomes = await transact(runtime, lambda s: _step(s, runtime, sim, tick_s=TICK_S))
+            outcomes = await transact(
+                runtime, functools.partial(_step, runtime=runtime, sim=sim, tick_s=tick_s)
+            )
         except Exception:  # the demo must keep running; the next tick tries again
             log.exception("demo step failed")
-            continue
+            outcomes = []
         for outcome in outcomes:
             await publish_outcome(runtime, outcome)
+        await asyncio.sleep(TICK_S)
+        tick_s = TICK_S
