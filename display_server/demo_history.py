@@ -36,9 +36,9 @@ from forecasting.simulate import simulate_arrivals
 log = logging.getLogger("madoguchi.demo")
 
 #: How busy the counters are in an average open hour (the weekday × hour profile makes Monday
-#: mornings nearly twice that, Friday afternoons less); the simulator also scales each series
-#: by 0.5–2, so some services stay quiet and some peak busy.
-LOAD = 0.5
+#: mornings nearly twice that, Friday afternoons less), before each service's own factor of
+#: 0.5–1.5 (`mean_per_hour`), so some services stay quiet and some peak busy.
+LOAD = 0.6
 #: Tickets of the last weeks get their whole life logged (for the statistics page and the
 #: observed service times); older ones only their `issued` event, which is all the forecast
 #: reads — a full year of lifecycles would quadruple the rows and the seconds to write them.
@@ -48,15 +48,18 @@ WALK_MIN = 1.0
 
 
 def mean_per_hour(site: Site, service: Service) -> float:
-    """Mean arrivals per open hour of `service` before the weekday × hour profile: `LOAD` of
-    the capacity of its counters, each counter's time shared equally among its services (a
-    counter that also serves two other services gives it a third of its hours)."""
+    """Mean arrivals per open hour of `service` before the weekday × hour profile, for the
+    history and the live demo alike: `LOAD` of the capacity of its counters, each counter's
+    time shared equally among its services (a counter that also serves two other services
+    gives it a third of its hours), times a factor of 0.5–1.5 fixed by the service's name."""
     minutes = service.default_service_minutes
-    return LOAD * sum(
+    capacity = sum(
         60 / minutes / len(counter.services)
         for counter in site.counters
         if service.id in counter.services
     )
+    factor = 0.5 + (zlib.crc32(f"{site.id}/{service.id}".encode()) % 1001) / 1000
+    return LOAD * capacity * factor
 
 
 def prepare_history(database_url: str, config: WardConfig, *, now: dt.datetime) -> int:
@@ -102,6 +105,7 @@ def seed_history(
             arrivals = simulate_arrivals(
                 first.isoformat(), days, mean_per_hour=mean_per_hour(site, service),
                 schedule=schedule, seed=seed + zlib.crc32(f"{site.id}/{service.id}".encode()),
+                spread=False,
             )
             for day, times in _arrival_times(config, site, arrivals, rng):
                 if service.daily_cap is not None:

@@ -89,25 +89,44 @@ def schedule_for(config: WardConfig, site: Site, first: dt.date, last: dt.date) 
 def plans_for(
     site: Site, observed_minutes: dict[str, list[float]]
 ) -> dict[tuple[str, str], ServicePlan]:
-    """Staffing per service: the counters whose work profile has it, at most the site's
-    `planned_counters` of the weekday; the recent mean service time when there is enough."""
+    """Staffing per service: the counters of its pool (`service_pools`), at most the site's
+    `planned_counters` of the weekday; the recent mean service time when there is enough.
+
+    Counting for each service every counter whose work profile has it would count a counter
+    that serves three services three times: the example Nerima office's five counters would
+    have been eleven, and its calendar "quiet" all year.
+    """
     plans = {}
-    for service in site.services:
-        serving = sum(1 for counter in site.counters if service.id in counter.services)
+    for members in service_pools(site):
+        serving = sum(1 for counter in site.counters if members & set(counter.services))
         by_hour = {
             (WEEKDAYS.index(day), hour): min(planned, serving)
             for day, planned in site.planned_counters.items()
             if day in WEEKDAYS
             for hour in range(24)
         }
-        observed = observed_minutes.get(service.id, [])
-        minutes = (
-            float(np.mean(observed))
-            if len(observed) >= MIN_SERVICE_SAMPLES
-            else service.default_service_minutes
-        )
-        plans[(site.id, service.id)] = ServicePlan(serving, minutes, by_hour)
+        pool = "+".join(sorted(members)) if len(members) > 1 else None
+        for service in (s for s in site.services if s.id in members):
+            observed = observed_minutes.get(service.id, [])
+            minutes = (
+                float(np.mean(observed))
+                if len(observed) >= MIN_SERVICE_SAMPLES
+                else service.default_service_minutes
+            )
+            plans[(site.id, service.id)] = ServicePlan(serving, minutes, by_hour, pool)
     return plans
+
+
+def service_pools(site: Site) -> list[frozenset[str]]:
+    """The site's services grouped by the counters they share: two services are in one pool
+    when a counter serves both, or both share a counter with a third (connected components
+    of the counter × service graph). A service no counter serves is a pool of its own."""
+    pools: list[set[str]] = []
+    for group in [{s.id} for s in site.services] + [set(c.services) for c in site.counters]:
+        touching = [pool for pool in pools if pool & group]
+        merged = group.union(*touching)
+        pools = [pool for pool in pools if not pool & group] + [merged]
+    return [frozenset(pool) for pool in pools]
 
 
 def fit_ward(session: Session, *, config: WardConfig, now: dt.datetime) -> pd.DataFrame:

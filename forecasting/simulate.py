@@ -33,14 +33,15 @@ def simulate_arrivals(
     calendar_effects: bool = True,
     schedule: OpeningSchedule = WARD_OFFICE,
     seed: int = 0,
+    spread: bool = True,
 ) -> pd.DataFrame:
     """Poisson arrivals ``site, service, hour_start, count`` over `days` whole days.
 
     The intensity is `mean_per_hour` × weekday × hour profile × calendar effects (month start
     and end +20 %, March 15–April 15 +40 %, unless `calendar_effects` is false;
     `holiday_factor` on Japanese holidays when the schedule opens on them), and zero when the
-    schedule is closed. Services get different volumes so that fitting them all is not the
-    same problem repeated.
+    schedule is closed. With `spread`, each series' volume is scaled by 0.5–2 so that fitting
+    them all is not the same problem repeated; without it every series has `mean_per_hour`.
     """
     rng = np.random.default_rng(seed)
     index = pd.date_range(start, periods=24 * days, freq="h")
@@ -55,7 +56,7 @@ def simulate_arrivals(
     frames = []
     for site in range(sites):
         for service in range(services):
-            scale = 0.5 + 1.5 * rng.random()
+            scale = 0.5 + 1.5 * rng.random() if spread else 1.0
             frames.append(
                 pd.DataFrame(
                     {

@@ -39,6 +39,10 @@ class ServicePlan:
     service_min: float = 10.0
     #: Exceptions to `counters` by (weekday Mon=0, hour), e.g. a lunch-time skeleton crew.
     counters_by_hour: Mapping[tuple[int, int], int] = field(default_factory=dict)
+    #: Services of a site with the same pool are served by the same counters (a counter that
+    #: serves several services): they wait in one queue of all their arrivals, served in their
+    #: arrival-weighted mean service time, and `counters` is the pool's. None: its own counters.
+    pool: str | None = None
 
     def counters_at(self, index: pd.DatetimeIndex) -> np.ndarray:
         """Planned open counters for each hour of `index`."""
@@ -64,7 +68,8 @@ def fit_all(
     three weekly origins before its end (the weekday × hour mean when it has less than four
     weeks). `schedules` is one schedule for all sites, one per site, or None to infer each
     site's from its arrivals. Returns the open hours only, columns `TABLE_COLUMNS`; `lo`/`hi`
-    bound the 80 % interval of arrivals, `est_wait_min` is the Erlang C wait at the mean.
+    bound the 80 % interval of arrivals, `est_wait_min` is the Erlang C wait at the mean of
+    the service's queue (`ServicePlan.pool`).
     """
     missing = {"site", "service", "hour_start", "count"} - set(arrivals.columns)
     if missing:
@@ -91,31 +96,45 @@ def fit_all(
             model = fit_or_fallback(name, series, schedule, calendar)
         except ModelError:  # not one open hour in its history: nothing to forecast from
             continue
-        is_open = schedule.is_open(index)
-        hours = index[is_open]
+        hours = index[schedule.is_open(index)]
         predicted = model.predict(hours)
         plan = (plans or {}).get((site, service), ServicePlan())
-        wait = expected_wait_min(
-            predicted["mean"].to_numpy(), plan.counters_at(hours), plan.service_min
-        )
         parts.append(
             pd.DataFrame(
                 {
                     "site": site,
                     "service": service,
                     "hour_start": hours,
-                    "arrivals": predicted["mean"].round(2).to_numpy(),
+                    "mean": predicted["mean"].to_numpy(),
                     "lo": predicted["lo80"].to_numpy(),
                     "hi": predicted["hi80"].to_numpy(),
-                    "est_wait_min": np.round(wait, 1),
-                    "level": crowding_levels(wait, thresholds),
                     "model": model.name,
+                    "queue": plan.pool or f"\x1f{service}",
+                    "counters": plan.counters_at(hours),
+                    "work": predicted["mean"].to_numpy() * plan.service_min,
                 }
             )
         )
     if not parts:
         return pd.DataFrame(columns=TABLE_COLUMNS)
-    return pd.concat(parts, ignore_index=True)[TABLE_COLUMNS]
+    table = pd.concat(parts, ignore_index=True)
+    wait = _queue_waits(table)
+    table["arrivals"] = table["mean"].round(2)
+    table["est_wait_min"] = np.round(wait, 1)
+    table["level"] = crowding_levels(wait, thresholds)
+    return table[TABLE_COLUMNS]
+
+
+def _queue_waits(table: pd.DataFrame) -> np.ndarray:
+    """Erlang C wait of each row's queue (a service, or the pool it shares counters with) in
+    its hour: all the queue's arrivals, at the queue's counters, in their arrival-weighted
+    mean service time."""
+    queues = table.groupby(["site", "queue", "hour_start"], sort=False)
+    arrivals = queues["mean"].transform("sum").to_numpy()
+    work = queues["work"].transform("sum").to_numpy()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        service_min = np.where(arrivals > 0, work / arrivals, 0.0)
+    return expected_wait_min(arrivals, table["counters"].to_numpy(), service_min)
 
 
 def _schedule_for(

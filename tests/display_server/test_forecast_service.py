@@ -85,7 +85,12 @@ def test_plans_use_profiles_planned_counters_and_observed_minutes(
     site = example_config.sites[0].model_copy(update={"planned_counters": {"mon": 1}})
     plans = plans_for(site, {"seal": [4.0] * 10, "tax": [1.0] * 3})
     moving = plans[("nerima", "moving")]
-    assert moving.counters == 3  # counters 1, 2 and 5 have it in their profile
+    # Counters 1, 2 and 5 have it in their profile, and share it with services that counter 3
+    # serves too: one pool of four counters. Counter 4 serves マイナンバーカード alone.
+    pool = "certificates+child+moving+nhi+seal+tax"
+    assert (moving.counters, moving.pool) == (4, pool)
+    assert {plans[("nerima", s)].pool for s in ("certificates", "seal", "child")} == {pool}
+    assert (plans[("nerima", "mynumber")].counters, plans[("nerima", "mynumber")].pool) == (1, None)
     assert moving.counters_by_hour[(0, 10)] == 1 and (1, 10) not in moving.counters_by_hour
     assert moving.service_min == 18  # configured: nothing observed
     assert plans[("nerima", "seal")].service_min == 4.0  # enough observed

@@ -3,7 +3,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from forecasting.crowding import LEVELS
+from forecasting.crowding import LEVELS, expected_wait_min
 from forecasting.plot import render_site_png
 from forecasting.schedule import WARD_OFFICE
 from forecasting.simulate import simulate_arrivals
@@ -34,6 +34,28 @@ def test_more_counters_mean_shorter_waits() -> None:
     first = one[one["service"] == "service1"]["est_wait_min"].to_numpy()
     more = three[three["service"] == "service1"]["est_wait_min"].to_numpy()
     assert (more <= first).all() and more.sum() < first.sum()
+
+
+def test_services_that_share_counters_wait_in_one_queue() -> None:
+    # One counter serves both services: each waits as one queue of both their arrivals, not
+    # as if the counter were its alone.
+    shared = {
+        ("site01", "service1"): ServicePlan(1, service_min=1.0, pool="both"),
+        ("site01", "service2"): ServicePlan(1, service_min=0.5, pool="both"),
+    }
+    own = {key: ServicePlan(1, service_min=plan.service_min) for key, plan in shared.items()}
+    pooled = fit_all(_arrivals(), WARD_OFFICE, NOW, plans=shared)
+    alone = fit_all(_arrivals(), WARD_OFFICE, NOW, plans=own)
+    first, second = (pooled[pooled["service"] == s].reset_index() for s in ("service1", "service2"))
+    assert np.array_equal(first["est_wait_min"], second["est_wait_min"])
+    arrivals = first["arrivals"] + second["arrivals"]
+    work = first["arrivals"] * 1.0 + second["arrivals"] * 0.5
+    expected = expected_wait_min(
+        arrivals.to_numpy(), np.ones(len(arrivals)), (work / arrivals).to_numpy()
+    )
+    assert np.allclose(first["est_wait_min"], expected, atol=0.1)
+    assert (pooled["est_wait_min"].to_numpy() >= alone["est_wait_min"].to_numpy()).all()
+    assert pooled["est_wait_min"].sum() > alone["est_wait_min"].sum()
 
 
 def test_only_history_before_now_is_used() -> None:
