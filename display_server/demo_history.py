@@ -1,10 +1,11 @@
 """A year of SIMULATED visits for the demo, so the forecast calendar has history to learn from.
 
 Arrivals come from `forecasting.simulate` (a ward office's weekday × hour profile, month-end and
-moving-season peaks) restricted to the configured schedule; each service is then served first
-come, first served by the counters whose work profile has it. The result is written as ordinary
-tickets and events (issued, called, started, completed), marked `issued_by="simulated-history"`
-so that pages can say the history is simulated, in bulk inserts (a year takes seconds).
+moving-season peaks) restricted to the configured schedule; each day is then served at the
+site's counters, each calling from its work profile as the server would. The result is written
+as ordinary tickets and events (issued, called, started, completed), marked
+`issued_by="simulated-history"` so that pages can say the history is simulated, in bulk inserts
+(a year takes seconds).
 
 It is written only into a log without events: sequence numbers must follow time.
 """
@@ -16,6 +17,7 @@ import heapq
 import logging
 import secrets
 import zlib
+from collections import deque
 from collections.abc import Iterator
 from typing import Any
 
@@ -35,10 +37,9 @@ from forecasting.simulate import simulate_arrivals
 
 log = logging.getLogger("madoguchi.demo")
 
-#: How busy the counters are in an average open hour (the weekday × hour profile makes Monday
-#: mornings nearly twice that, Friday afternoons less), before each service's own factor of
-#: 0.5–1.5 (`mean_per_hour`), so some services stay quiet and some peak busy.
-LOAD = 0.6
+#: How busy the counters are in an open hour of average weight in the ward's weekday × hour
+#: profile, which makes Monday mornings nearly twice that and Friday afternoons less.
+LOAD = 0.55
 #: Tickets of the last weeks get their whole life logged (for the statistics page and the
 #: observed service times); older ones only their `issued` event, which is all the forecast
 #: reads — a full year of lifecycles would quadruple the rows and the seconds to write them.
@@ -51,15 +52,14 @@ def mean_per_hour(site: Site, service: Service) -> float:
     """Mean arrivals per open hour of `service` before the weekday × hour profile, for the
     history and the live demo alike: `LOAD` of the capacity of its counters, each counter's
     time shared equally among its services (a counter that also serves two other services
-    gives it a third of its hours), times a factor of 0.5–1.5 fixed by the service's name."""
+    gives it a third of its hours)."""
     minutes = service.default_service_minutes
     capacity = sum(
         60 / minutes / len(counter.services)
         for counter in site.counters
         if service.id in counter.services
     )
-    factor = 0.5 + (zlib.crc32(f"{site.id}/{service.id}".encode()) % 1001) / 1000
-    return LOAD * capacity * factor
+    return LOAD * capacity
 
 
 def prepare_history(database_url: str, config: WardConfig, *, now: dt.datetime) -> int:
@@ -100,19 +100,22 @@ def seed_history(
     for site in config.sites:
         schedule = schedule_for(config, site, first, end)
         site_events: list[dict[str, Any]] = []
+        # Per open day, each service's arrival instants (its ticket numbers follow their order).
+        days_times: dict[dt.date, dict[str, list[dt.datetime]]] = {}
         for service in site.services:
-            counters = [c.id for c in site.counters if service.id in c.services]
             arrivals = simulate_arrivals(
                 first.isoformat(), days, mean_per_hour=mean_per_hour(site, service),
                 schedule=schedule, seed=seed + zlib.crc32(f"{site.id}/{service.id}".encode()),
                 spread=False,
             )
             for day, times in _arrival_times(config, site, arrivals, rng):
-                if service.daily_cap is not None:
-                    times = times[: service.daily_cap]
+                days_times.setdefault(day, {})[service.id] = times[: service.daily_cap]
                 numbers.append({"site": site.id, "service": service.id, "business_date": day,
-                                "issued": len(times)})
-                for number, visit in enumerate(_serve(times, counters, service, rng)):
+                                "issued": len(days_times[day][service.id])})
+        for day in sorted(days_times):
+            visits = _serve(site, days_times[day], rng)
+            for service in site.services:
+                for number, visit in enumerate(visits.get(service.id, ())):
                     ticket = _ticket(next_id, site, service, day, number, visit)
                     tickets.append(ticket)
                     site_events.extend(_events(ticket, full=day >= lifecycle_from))
@@ -152,25 +155,55 @@ def _arrival_times(
         yield day, sorted(times)
 
 
+#: A ticket's life at the counters: issued, counter, called, started, finished.
+_Visit = tuple[dt.datetime, str, dt.datetime, dt.datetime, dt.datetime]
+
+
 def _serve(
-    times: list[dt.datetime], counters: list[str], service: Service, rng: np.random.Generator
-) -> Iterator[tuple[dt.datetime, str, dt.datetime, dt.datetime, dt.datetime]]:
-    """First come, first served by `counters`: (issued, counter, called, started, finished)."""
-    free = [(times[0] if times else dt.datetime.min, counter) for counter in counters]
+    site: Site, times: dict[str, list[dt.datetime]], rng: np.random.Generator
+) -> dict[str, list[_Visit]]:
+    """One day at the site's counters, each calling as `rules.choose_next` would without
+    priority tickets: the longest-waiting ticket of its work profile (`longest_wait`), or the
+    first service of its profile with someone waiting (`strict_order`). A counter with nobody
+    waiting takes the next ticket of its profile to arrive. Per service, visits in the order of
+    `times`."""
+    lines = {service: deque(enumerate(issued)) for service, issued in times.items()}
+    minutes = {service.id: service.default_service_minutes for service in site.services}
+    visits: dict[str, list[_Visit | None]] = {s: [None] * len(t) for s, t in times.items()}
+    opening = min((t[0] for t in times.values() if t), default=None)
+    if opening is None:
+        return {}
+    free = [(opening, n) for n in range(len(site.counters))]
     heapq.heapify(free)
-    durations = rng.exponential(service.default_service_minutes, len(times))
-    for issued, minutes in zip(times, durations, strict=True):
-        available, counter = heapq.heappop(free)
-        called = max(issued, available)
+    while free:
+        now, n = heapq.heappop(free)
+        counter = site.counters[n]
+        heads = [
+            (lines[service][0][1], order, service)
+            for order, service in enumerate(counter.services)
+            if lines.get(service)
+        ]
+        if not heads:
+            continue  # nothing left today that this counter serves
+        waiting = [head for head in heads if head[0] <= now]
+        if not waiting:
+            _issued, _order, service = min(heads)
+        elif counter.policy == "strict_order":
+            _issued, _order, service = min(waiting, key=lambda head: head[1])
+        else:
+            _issued, _order, service = min(waiting)
+        index, issued = lines[service].popleft()
+        called = max(now, issued)
         started = called + dt.timedelta(minutes=WALK_MIN)
-        finished = started + dt.timedelta(minutes=float(minutes))
-        heapq.heappush(free, (finished, counter))
-        yield issued, counter, called, started, finished
+        finished = started + dt.timedelta(minutes=float(rng.exponential(minutes[service])))
+        visits[service][index] = (issued, counter.id, called, started, finished)
+        heapq.heappush(free, (finished, n))
+    return {service: [v for v in served if v is not None] for service, served in visits.items()}
 
 
 def _ticket(
     ticket_id: int, site: Site, service: Service, day: dt.date, index: int,
-    visit: tuple[dt.datetime, str, dt.datetime, dt.datetime, dt.datetime],
+    visit: _Visit,
 ) -> dict[str, Any]:
     issued, counter, called, started, finished = visit
     number = rules.number_for(service, index)

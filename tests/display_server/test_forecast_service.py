@@ -4,7 +4,10 @@ nightly staleness rule, site-level hours, best times, and the demo's simulated h
 from __future__ import annotations
 
 import datetime as dt
+import itertools
+from collections import defaultdict
 
+import numpy as np
 import pandas as pd
 import pytest
 from fastapi.testclient import TestClient
@@ -13,7 +16,7 @@ from sqlalchemy import func, select
 from display_server import forecast_service
 from display_server.config import OpeningHours, WardConfig
 from display_server.core.tickets import Event, EventType
-from display_server.demo_history import seed_history
+from display_server.demo_history import _serve, seed_history
 from display_server.forecast_service import HourForecast, best_hours, open_hours, plans_for
 from display_server.runtime import Runtime
 from display_server.settings import Settings
@@ -178,3 +181,44 @@ def test_simulated_history_is_labelled_and_in_order(client: TestClient) -> None:
                 session, site=site.id)
         last = session.scalar(select(func.max(TicketRow.issued_at)))
         assert last is not None and last < runtime.now()
+
+
+def test_simulated_history_serves_a_day_as_the_counters_would(
+    example_config: WardConfig,
+) -> None:
+    # A busy morning at Nerima: every service's tickets, served by the five shared counters.
+    site = example_config.sites[0]
+    rng = np.random.default_rng(3)
+    opening = dt.datetime(2026, 11, 30, 8, 30, tzinfo=JST)
+    times = {
+        service.id: sorted(
+            opening + dt.timedelta(minutes=float(m)) for m in rng.uniform(0, 240, 25)
+        )
+        for service in site.services
+    }
+    visits = _serve(site, times, rng)
+    assert {s: len(v) for s, v in visits.items()} == {s: 25 for s in times}
+    counters = {counter.id: counter for counter in site.counters}
+    by_counter: dict[str, list[tuple[dt.datetime, dt.datetime]]] = defaultdict(list)
+    all_visits = [(service, v) for service, served in visits.items() for v in served]
+    for service, (issued, counter_id, called, started, finished) in all_visits:
+        counter = counters[counter_id]
+        assert service in counter.services and issued <= called < started < finished
+        by_counter[counter_id].append((called, finished))
+        # Whom the counter passed over: tickets of its profile waiting then, called later.
+        passed = {
+            other
+            for other, (o_issued, _counter, o_called, _started, _finished) in all_visits
+            if other in counter.services and o_issued <= called < o_called
+        }
+        if counter.policy == "longest_wait":  # nobody of its profile waiting longer
+            assert not any(
+                other in counter.services and o_issued < issued and o_called > called
+                for other, (o_issued, _counter, o_called, _started, _finished) in all_visits
+            )
+        else:  # strict order: nobody waiting for a service earlier in its profile
+            earlier = counter.services[: counter.services.index(service)]
+            assert not passed & set(earlier)
+    for spans in by_counter.values():  # one visitor at a time per counter
+        spans.sort()
+        assert all(end <= start for (_, end), (start, _) in itertools.pairwise(spans))
