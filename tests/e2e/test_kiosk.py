@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
-import subprocess
 import threading
 import time
 from collections.abc import Iterator
@@ -24,6 +22,7 @@ from tests.e2e.browser import (
     free_port,
     screenshot,
 )
+from tests.zbar import decode_qr
 
 SIZES = {"portrait": (1080, 1920), "landscape": (1280, 800)}
 
@@ -86,19 +85,6 @@ def kiosk(live_server: LiveServer, printer: VirtualPrinter) -> Iterator[LocalKio
         yield local
 
 
-def zbar(path: Path) -> list[str]:
-    exe = shutil.which("zbarimg")
-    assert exe is not None, "zbarimg is required (Debian package zbar-tools)"
-    done = subprocess.run(
-        [exe, "--quiet", "--raw", "-Sdisable", "-Sqrcode.enable", str(path)],
-        capture_output=True,
-        text=True,
-        timeout=30,
-        check=False,
-    )
-    return done.stdout.splitlines()
-
-
 def open_kiosk(page: Any, kiosk: LocalKiosk, lang: str, size: str) -> None:
     width, height = SIZES[size]
     page.set_viewport_size({"width": width, "height": height})
@@ -130,7 +116,7 @@ def test_two_taps_give_a_ticket_and_a_printed_slip(
         time.sleep(0.05)
     status = httpx.get(f"{kiosk.server_url}/api/v1/sites/nerima/status").json()
     assert status["services"][0]["waiting"] == 1
-    [payload] = zbar(printer.pngs[0])
+    [payload] = decode_qr(printer.pngs[0])
     assert payload.startswith(f"{kiosk.server_url}/t/")
     assert number in "\n".join(printer.slips[0].text_lines)
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
-import subprocess
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
@@ -15,6 +13,7 @@ from PIL import Image
 
 from printers.slip import SlipData
 from printers.virtual import VirtualPrinter
+from tests.zbar import decode_qr
 
 URL = "https://madoguchi.example.jp/t/Xy7_abcDEF1234567890"
 
@@ -48,27 +47,17 @@ def virtual_printer(tmp_path: Path) -> Iterator[VirtualPrinter]:
 
 @pytest.fixture
 def zbar(tmp_path: Path) -> Callable[[Image.Image | Path], list[str]]:
-    """Decode QR codes in an image with zbarimg, a decoder independent of our code."""
-    exe = shutil.which("zbarimg")
-    assert exe is not None, "zbarimg is required (Debian package zbar-tools)"
+    """Decode QR codes in an image or image file with zbarimg (`tests.zbar.decode_qr`)."""
 
     def scan(source: Image.Image | Path) -> list[str]:
         if isinstance(source, Path):
-            path = source
-        else:
-            path = tmp_path / f"zbar-{time.monotonic_ns()}.png"
-            # A white border: zbar needs a quiet zone around a code at the image edge.
-            framed = Image.new("L", (source.width + 40, source.height + 40), 255)
-            framed.paste(source.convert("L"), (20, 20))
-            framed.save(path)
-        done = subprocess.run(
-            [exe, "--quiet", "--raw", "-Sdisable", "-Sqrcode.enable", str(path)],
-            capture_output=True,
-            text=True,
-            timeout=30,
-            check=False,
-        )
-        return done.stdout.splitlines()
+            return decode_qr(source)
+        path = tmp_path / f"zbar-{time.monotonic_ns()}.png"
+        # A white border: zbar needs a quiet zone around a code at the image edge.
+        framed = Image.new("L", (source.width + 40, source.height + 40), 255)
+        framed.paste(source.convert("L"), (20, 20))
+        framed.save(path)
+        return decode_qr(path)
 
     return scan
 
