@@ -5,6 +5,7 @@ never copied into the repository: Rubí is CC BY-NC) and runs `madoguchi forecas
 it through the CLI handler, so the numbers are those of the shipped command.
 
     python benchmarks/forecast_accuracy.py [--out results.json] [--early] [--truncated]
+                                           [--calendar auto|jp|none]
 
 `--early` also backtests from an earlier test start per series, and `--truncated` on each Rubí
 year cut where the upstream files of 2025 and 2026 end (10-06 and 08-07), so that the default
@@ -83,12 +84,15 @@ def truncated(csv: Path, last_day: str) -> Path | None:
     return target
 
 
-def backtest(csv: Path, out: Path, test_start: str | None = None) -> dict[str, object]:
+def backtest(
+    csv: Path, out: Path, test_start: str | None = None, calendar: str = "auto"
+) -> dict[str, object]:
     parser = argparse.ArgumentParser(prog="madoguchi")
     register(parser.add_subparsers(dest="command", required=True))
-    # The command's defaults, as a user would run it: the calendar is detected from the data
-    # (`none` for these foreign offices, which open on Japanese holidays).
+    # `auto`, the command's default, as a user would run it: the calendar is detected from the
+    # data (`none` for these foreign offices, which open on Japanese holidays).
     argv = ["forecast", "backtest", "--arrivals", str(csv), "--out", str(out)]
+    argv += ["--calendar", calendar]
     args = parser.parse_args(argv + (["--test-start", test_start] if test_start else []))
     if args.handler(args) != 0:
         raise SystemExit(f"backtest failed on {csv}")
@@ -100,6 +104,12 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", type=Path, help="write all results as JSON here")
     parser.add_argument("--early", action="store_true", help="also from earlier test starts")
+    parser.add_argument(
+        "--calendar",
+        choices=["auto", "jp", "none"],
+        default="auto",
+        help="the command's --calendar (default: auto, as a user runs it)",
+    )
     parser.add_argument(
         "--truncated", action="store_true", help="also on Rubí cut where later years' files end"
     )
@@ -131,7 +141,7 @@ def main() -> int:
                         runs[f"{name}@to_{end}"] = (cut, None)
             for label, (source, start) in runs.items():
                 started = time.perf_counter()
-                result = backtest(source, work / f"{label}.json", start)
+                result = backtest(source, work / f"{label}.json", start, options.calendar)
                 result["seconds"] = round(time.perf_counter() - started, 1)
                 results[label] = result
                 print(f"== {label}", json.dumps(result, indent=2), sep="\n", flush=True)
