@@ -5,12 +5,14 @@ never copied into the repository: Rubí is CC BY-NC) and runs `madoguchi forecas
 it through the CLI handler, so the numbers are those of the shipped command.
 
     python benchmarks/forecast_accuracy.py [--out results.json] [--early] [--truncated]
-                                           [--calendar auto|jp|none]
+                                           [--calendar auto|jp|none] [--by-queue]
 
 `--early` also backtests from an earlier test start per series, and `--truncated` on each Rubí
 year cut where the upstream files of 2025 and 2026 end (10-06 and 08-07), so that the default
 test span is the one an evaluation on those files scores (robustness checks: the defaults were
-not tuned on these spans).
+not tuned on these spans). `--by-queue` keeps each queue (Rubí's CUA, the bank's call type) as
+the Arrivals CSV's `service`: one series per queue, as the server forecasts one per service,
+with the metrics pooled over the series.
 
 Reads ../shared/data relative to the project root.
 """
@@ -32,37 +34,40 @@ ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT.parent / "shared" / "data"
 
 
-def rubi_csv(source: Path, target: Path) -> Path:
+def rubi_csv(source: Path, target: Path, *, by_queue: bool = False) -> Path:
     """One row per visit: DATA (YYYY/MM/DD) + HORA (hour) → the `date,hour` Arrivals CSV.
 
     The files are UTF-8 with CRLF line ends and comma separators; every queue (CUA) counts,
-    as all visitors take a ticket at the same office.
+    as all visitors take a ticket at the same office; `by_queue` keeps the CUA as `service`.
     """
-    raw = pd.read_csv(source, encoding="utf-8", usecols=["DATA", "HORA"], dtype=str)
+    raw = pd.read_csv(source, encoding="utf-8", usecols=["DATA", "HORA", "CUA"], dtype=str)
     dates = pd.to_datetime(raw["DATA"], format="%Y/%m/%d")
-    pd.DataFrame({"date": dates.dt.strftime("%Y-%m-%d"), "hour": raw["HORA"].astype(int)}).to_csv(
-        target, index=False
-    )
+    rows = pd.DataFrame({"date": dates.dt.strftime("%Y-%m-%d"), "hour": raw["HORA"].astype(int)})
+    if by_queue:
+        rows["service"] = raw["CUA"].str.strip()
+    rows.to_csv(target, index=False)
     return target
 
 
-def anonbank_csv(folder: Path, target: Path) -> Path:
+def anonbank_csv(folder: Path, target: Path, *, by_queue: bool = False) -> Path:
     """One row per call: date (YYMMDD) + vru_entry (H:MM:SS) → the `timestamp` Arrivals CSV.
 
     PHANTOM calls are not calls; the few malformed lines of the source are dropped.
+    `by_queue` keeps the call type (PS regular, NW prospective customer, …) as `service`.
     """
+    columns = ["date", "vru_entry", "outcome", "type"]
     frames = [
-        pd.read_csv(
-            path, sep="\t", dtype=str, usecols=["date", "vru_entry", "outcome"], on_bad_lines="skip"
-        )
+        pd.read_csv(path, sep="\t", dtype=str, usecols=columns, on_bad_lines="skip")
         for path in sorted(folder.glob("anonbank_1999-*.txt.gz"))
     ]
     raw = pd.concat(frames, ignore_index=True)
     raw = raw[raw["outcome"].str.strip() != "PHANTOM"]
     day = pd.to_datetime("19" + raw["date"].str.strip(), format="%Y%m%d", errors="coerce")
     stamp = day + pd.to_timedelta(raw["vru_entry"].str.strip(), errors="coerce")
-    stamp = stamp.dropna()
-    pd.DataFrame({"timestamp": stamp.dt.strftime("%Y-%m-%dT%H:%M:%S")}).to_csv(target, index=False)
+    rows = pd.DataFrame({"timestamp": stamp.dt.strftime("%Y-%m-%dT%H:%M:%S")})
+    if by_queue:
+        rows["service"] = raw["type"].str.strip()
+    rows[stamp.notna()].to_csv(target, index=False)
     return target
 
 
@@ -113,19 +118,26 @@ def main() -> int:
     parser.add_argument(
         "--truncated", action="store_true", help="also on Rubí cut where later years' files end"
     )
+    parser.add_argument(
+        "--by-queue", action="store_true", help="one series per queue instead of per office"
+    )
     options = parser.parse_args()
     results = {}
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         sources = {
             "rubi_2024": lambda: rubi_csv(
-                DATA / "rubi_oac_visits/public_visites_oac_2024_to_0930.csv.gz", work / "r24.csv"
+                DATA / "rubi_oac_visits/public_visites_oac_2024_to_0930.csv.gz",
+                work / "r24.csv",
+                by_queue=options.by_queue,
             ),
             "rubi_2020": lambda: rubi_csv(
-                DATA / "rubi_oac_visits/public_visites_oac_2020.csv.gz", work / "r20.csv"
+                DATA / "rubi_oac_visits/public_visites_oac_2020.csv.gz",
+                work / "r20.csv",
+                by_queue=options.by_queue,
             ),
             "anonbank_1999": lambda: anonbank_csv(
-                DATA / "anonbank_callcenter_1999", work / "bank.csv"
+                DATA / "anonbank_callcenter_1999", work / "bank.csv", by_queue=options.by_queue
             ),
         }
         for name, make in sources.items():
@@ -140,6 +152,7 @@ def main() -> int:
                     if cut := truncated(csv, f"{year}-{end}"):
                         runs[f"{name}@to_{end}"] = (cut, None)
             for label, (source, start) in runs.items():
+                label += "@by_queue" if options.by_queue else ""
                 started = time.perf_counter()
                 result = backtest(source, work / f"{label}.json", start, options.calendar)
                 result["seconds"] = round(time.perf_counter() - started, 1)

@@ -29,6 +29,7 @@ from display_server.core.counters import CounterStatus
 from display_server.core.errors import DomainError
 from display_server.core.tickets import Channel, TicketStatus
 from display_server.demo_history import mean_per_hour, prepare_history
+from display_server.forecast_service import refit_workers
 from display_server.live import publish_outcome
 from display_server.runtime import Runtime, transact
 from display_server.security import Role, hash_password, new_device_token
@@ -95,7 +96,9 @@ def prepare_demo(settings: Settings, *, host: str, port: int) -> None:
         )
         session.commit()
     print("writing the simulated history and fitting the forecast …", flush=True)
-    history = prepare_history(settings.database_url, config, now=start or real_now)
+    history = prepare_history(
+        settings.database_url, config, now=start or real_now, workers=refit_workers(settings)
+    )
     base = f"http://{host}:{port}"
     first_counter = site.counters[0].id
     lines = [

@@ -62,7 +62,9 @@ def mean_per_hour(site: Site, service: Service) -> float:
     return LOAD * capacity
 
 
-def prepare_history(database_url: str, config: WardConfig, *, now: dt.datetime) -> int:
+def prepare_history(
+    database_url: str, config: WardConfig, *, now: dt.datetime, workers: int = 1
+) -> int:
     """Seed the simulated history when the log is empty and fit the first forecasts from it,
     so the calendar is filled from the first page view; returns the tickets written."""
     engine = make_engine(database_url)
@@ -72,7 +74,7 @@ def prepare_history(database_url: str, config: WardConfig, *, now: dt.datetime) 
             session.commit()
         if tickets:
             readers, writers = make_sessionmaker(engine), make_sessionmaker(engine, writer=True)
-            refit(config, readers, writers, now=now)
+            refit(config, readers, writers, now=now, workers=workers)
     finally:
         engine.dispose()
     return tickets

@@ -26,6 +26,7 @@ from display_server.config import WEEKDAYS, OpeningHours, Site, WardConfig
 from display_server.core.tickets import EventType
 from display_server.office import SERVICE_HISTORY
 from display_server.runtime import Runtime
+from display_server.settings import Settings
 from display_server.store import events as event_store
 from display_server.store import forecasts as forecast_store
 from display_server.store.models import EventRow, ForecastRow
@@ -34,6 +35,7 @@ from forecasting import (
     OpeningSchedule,
     ServicePlan,
     Thresholds,
+    available_cpus,
     fit_all,
     hourly_from_events,
 )
@@ -129,10 +131,13 @@ def service_pools(site: Site) -> list[frozenset[str]]:
     return [frozenset(pool) for pool in pools]
 
 
-def fit_ward(session: Session, *, config: WardConfig, now: dt.datetime) -> pd.DataFrame:
+def fit_ward(
+    session: Session, *, config: WardConfig, now: dt.datetime, workers: int = 1
+) -> pd.DataFrame:
     """Forecast every configured series from the event log; `hour_start` is aware local time.
 
-    Raises `forecasting.DataError` when no ticket was issued in the history window.
+    `workers` processes fit the sites (`forecasting.fit_all`). Raises `forecasting.DataError`
+    when no ticket was issued in the history window.
     """
     zone = config.policy.zone
     local_now = now.astimezone(zone)
@@ -172,6 +177,7 @@ def fit_ward(session: Session, *, config: WardConfig, now: dt.datetime) -> pd.Da
         horizon_days=HORIZON_DAYS,
         plans=plans,
         thresholds=Thresholds.from_sequence(config.policy.level_thresholds_min),
+        workers=workers,
     )
     table["hour_start"] = pd.DatetimeIndex(table["hour_start"]).tz_localize(zone)
     return table
@@ -183,6 +189,7 @@ def refit(
     writer_sessions: sessionmaker[Session],
     *,
     now: dt.datetime,
+    workers: int = 1,
 ) -> int:
     """Fit the whole ward and replace the stored forecasts; returns the rows stored.
 
@@ -190,7 +197,7 @@ def refit(
     that would hold up every ticket being issued).
     """
     with sessions() as session:
-        table = fit_ward(session, config=config, now=now)
+        table = fit_ward(session, config=config, now=now, workers=workers)
     columns = ["service", "hour_start", "arrivals", "lo", "hi", "est_wait_min", "level", "model"]
     stored = 0
     with writer_sessions() as session:
@@ -207,6 +214,11 @@ def refit(
     return stored
 
 
+def refit_workers(settings: Settings) -> int:
+    """Processes for a refit: `Settings.forecast_workers`, 0 meaning one per CPU."""
+    return settings.forecast_workers or available_cpus()
+
+
 def refit_if_stale(runtime: Runtime) -> bool:
     """Refit unless the stored forecasts were fitted today (local time) or another process is
     refitting them now; True if it did."""
@@ -220,7 +232,13 @@ def refit_if_stale(runtime: Runtime) -> bool:
             fitted = forecast_store.last_fitted(session)
         if fitted is not None and fitted.astimezone(zone).date() >= now.astimezone(zone).date():
             return False
-        stored = refit(runtime.config, runtime.sessions, runtime.writer_sessions, now=now)
+        stored = refit(
+            runtime.config,
+            runtime.sessions,
+            runtime.writer_sessions,
+            now=now,
+            workers=refit_workers(runtime.settings),
+        )
     log.info("forecasts refitted: %d hours stored", stored)
     return True
 

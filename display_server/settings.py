@@ -41,6 +41,9 @@ class Settings(BaseSettings):
     floor_call_alert_min: float = Field(default=3.0, gt=0)
     #: The FAQ starting set, loaded when the FAQ table is empty; None uses the shipped example.
     faq_path: Path | None = None
+    #: Processes that fit the forecasts in the nightly refit (0: one per CPU). The refit runs
+    #: after midnight, when the counters are closed; 1 keeps it in the server's process.
+    forecast_workers: int = Field(default=0, ge=0, le=64)
 
     @field_validator("clock_start")
     @classmethod

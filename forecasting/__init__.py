@@ -10,7 +10,7 @@ from forecasting.data import hourly_from_events, load_arrivals_csv
 from forecasting.errors import DataError, ForecastError, ModelError
 from forecasting.plot import render_site_png
 from forecasting.schedule import WARD_OFFICE, OpeningSchedule, infer_schedule
-from forecasting.table import ServicePlan, fit_all
+from forecasting.table import ServicePlan, available_cpus, fit_all
 
 __all__ = [
     "WARD_OFFICE",
@@ -20,6 +20,7 @@ __all__ = [
     "OpeningSchedule",
     "ServicePlan",
     "Thresholds",
+    "available_cpus",
     "backtest",
     "fit_all",
     "hourly_from_events",

@@ -16,7 +16,7 @@ from forecasting.calendar import CalendarKind, detect_calendar
 from forecasting.data import load_arrivals_csv
 from forecasting.errors import ForecastError
 from forecasting.plot import render_site_png
-from forecasting.table import ServicePlan, fit_all
+from forecasting.table import ServicePlan, available_cpus, fit_all
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -74,6 +74,13 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         default=10.0,
         metavar="M",
         help="mean service time (default: 10)",
+    )
+    fit.add_argument(
+        "--workers",
+        type=int,
+        metavar="N",
+        help="processes fitting the sites in parallel (default: one per CPU; with the server "
+        "database, MADOGUCHI_FORECAST_WORKERS)",
     )
     fit.add_argument("--out", type=Path, metavar="FILE", help="CSV output (default: stdout)")
     _calendar_option(fit)
@@ -149,6 +156,8 @@ def _backtest(args: argparse.Namespace) -> int:
 
 
 def _fit(args: argparse.Namespace) -> int:
+    if args.workers is not None and args.workers < 1:
+        return _fail("fit", "--workers must be at least 1")
     if args.arrivals is None:
         return _fit_database(args)
     if args.counters < 0 or args.service_minutes <= 0 or args.horizon_days < 1:
@@ -165,6 +174,7 @@ def _fit(args: argparse.Namespace) -> int:
             horizon_days=args.horizon_days,
             plans={(s.site, s.service): plan for s in series},
             calendar=_calendar(args, arrivals),
+            workers=args.workers or available_cpus(),
         )
     except (ForecastError, OSError) as exc:
         return _fail("fit", str(exc))
@@ -192,7 +202,11 @@ def _fit_database(args: argparse.Namespace) -> int:
     engine = make_engine(settings.database_url)
     try:
         stored = forecast_service.refit(
-            config, make_sessionmaker(engine), make_sessionmaker(engine, writer=True), now=now
+            config,
+            make_sessionmaker(engine),
+            make_sessionmaker(engine, writer=True),
+            now=now,
+            workers=args.workers or forecast_service.refit_workers(settings),
         )
     except ForecastError as exc:
         return _fail("fit", str(exc))

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import multiprocessing
+import os
 from collections.abc import Mapping
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -16,7 +19,7 @@ from forecasting.errors import DataError, ModelError
 from forecasting.models import history_start
 from forecasting.schedule import OpeningSchedule, infer_schedule
 
-__all__ = ["TABLE_COLUMNS", "ServicePlan", "fit_all"]
+__all__ = ["TABLE_COLUMNS", "ServicePlan", "available_cpus", "fit_all"]
 
 TABLE_COLUMNS = [
     "site",
@@ -61,6 +64,7 @@ def fit_all(
     plans: Mapping[tuple[str, str], ServicePlan] | None = None,
     thresholds: Thresholds = DEFAULT_THRESHOLDS,
     calendar: CalendarKind = "jp",
+    workers: int = 1,
 ) -> pd.DataFrame:
     """Forecast every (site, service) of an hourly frame from the start of `now`'s day.
 
@@ -69,8 +73,11 @@ def fit_all(
     weeks). `schedules` is one schedule for all sites, one per site, or None to infer each
     site's from its arrivals. Returns the open hours only, columns `TABLE_COLUMNS`; `lo`/`hi`
     bound the 80 % interval of arrivals, `est_wait_min` is the Erlang C wait at the mean of
-    the service's queue (`ServicePlan.pool`).
+    the service's queue (`ServicePlan.pool`). `workers` processes fit the sites in parallel
+    (1: in this process); the table is the same whatever their number.
     """
+    if workers < 1:
+        raise DataError(f"workers must be at least 1; got {workers}")
     missing = {"site", "service", "hour_start", "count"} - set(arrivals.columns)
     if missing:
         raise DataError(f"arrivals need column(s): {', '.join(sorted(missing))}")
@@ -81,28 +88,78 @@ def fit_all(
     index = pd.date_range(
         cutoff.normalize(), periods=24 * horizon_days, freq="h", name="hour_start"
     )
-    site_schedules = {
-        str(site): _schedule_for(str(site), schedules, rows) for site, rows in train.groupby("site")
-    }
+    jobs = [
+        _SiteJob(
+            site=str(site),
+            arrivals=rows,
+            schedule=_schedule_for(str(site), schedules, rows),
+            index=index,
+            plans={
+                service: plan for (of, service), plan in (plans or {}).items() if of == str(site)
+            },
+            calendar=calendar,
+        )
+        for site, rows in train.groupby("site", sort=True)
+    ]
+    parts = [part for site_parts in _run(jobs, workers) for part in site_parts]
+    if not parts:
+        return pd.DataFrame(columns=TABLE_COLUMNS)
+    table = pd.concat(parts, ignore_index=True)
+    wait = _queue_waits(table)
+    table["arrivals"] = table["mean"].round(2)
+    table["est_wait_min"] = np.round(wait, 1)
+    table["level"] = crowding_levels(wait, thresholds)
+    return table[TABLE_COLUMNS]
+
+
+@dataclass(frozen=True)
+class _SiteJob:
+    """One site's series to fit: what a worker process needs, and nothing more to pickle."""
+
+    site: str
+    arrivals: pd.DataFrame
+    schedule: OpeningSchedule
+    index: pd.DatetimeIndex
+    plans: Mapping[str, ServicePlan]
+    calendar: CalendarKind
+
+
+def _run(jobs: list[_SiteJob], workers: int) -> list[list[pd.DataFrame]]:
+    """`_fit_site` of every job, in order; the largest sites are handed out first, so that
+    no worker is left with a big site at the end while the others idle."""
+    if workers == 1 or len(jobs) < 2:
+        return [_fit_site(job) for job in jobs]
+    # Spawned, not forked: the server refits from a thread of a process with other threads.
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(min(workers, len(jobs)), mp_context=context) as pool:
+        largest_first = sorted(range(len(jobs)), key=lambda k: -len(jobs[k].arrivals))
+        futures = {k: pool.submit(_fit_site, jobs[k]) for k in largest_first}
+        return [futures[k].result() for k in range(len(jobs))]
+
+
+def _fit_site(job: _SiteJob) -> list[pd.DataFrame]:
+    """Select, fit and forecast each service of one site (the sites' series share designs
+    and fits in this process's caches, so a site stays in one process)."""
     parts = []
-    for key, series in train.groupby(["site", "service"], sort=True):
-        site, service = str(key[0]), str(key[1])
-        schedule = site_schedules[site]
+    hours = job.index[job.schedule.is_open(job.index)]
+    for service, series in job.arrivals.groupby("service", sort=True):
+        service = str(service)
         span = series["hour_start"].max() - history_start(series)
         name = (
-            select_model(series, schedule, calendar) if span >= MIN_HISTORY else "weekday_hour_mean"
+            select_model(series, job.schedule, job.calendar)
+            if span >= MIN_HISTORY
+            else "weekday_hour_mean"
         )
         try:
-            model = fit_or_fallback(name, series, schedule, calendar)
+            model = fit_or_fallback(name, series, job.schedule, job.calendar)
         except ModelError:  # not one open hour in its history: nothing to forecast from
             continue
-        hours = index[schedule.is_open(index)]
         predicted = model.predict(hours)
-        plan = (plans or {}).get((site, service), ServicePlan())
+        plan = job.plans.get(service, ServicePlan())
         parts.append(
             pd.DataFrame(
                 {
-                    "site": site,
+                    "site": job.site,
                     "service": service,
                     "hour_start": hours,
                     "mean": predicted["mean"].to_numpy(),
@@ -115,14 +172,7 @@ def fit_all(
                 }
             )
         )
-    if not parts:
-        return pd.DataFrame(columns=TABLE_COLUMNS)
-    table = pd.concat(parts, ignore_index=True)
-    wait = _queue_waits(table)
-    table["arrivals"] = table["mean"].round(2)
-    table["est_wait_min"] = np.round(wait, 1)
-    table["level"] = crowding_levels(wait, thresholds)
-    return table[TABLE_COLUMNS]
+    return parts
 
 
 def _queue_waits(table: pd.DataFrame) -> np.ndarray:
@@ -147,3 +197,12 @@ def _schedule_for(
     if schedules is not None and site in schedules:
         return schedules[site]
     return infer_schedule(site_arrivals)
+
+
+def available_cpus() -> int:
+    """The CPUs this process may run on (its affinity where the OS tells it): the default
+    number of refit workers."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1

@@ -120,3 +120,13 @@ def test_fit_and_show_on_an_empty_database_say_what_is_missing(
     assert "no tickets issued" in capsys.readouterr().err
     assert run(["forecast", "show", "--site", "nerima"]) == 2
     assert "forecast fit" in capsys.readouterr().err
+
+
+def test_fit_refuses_fewer_than_one_worker(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    csv = write_hourly_csv(tmp_path / "arrivals.csv", one_series("2025-01-06", 42))
+    out = tmp_path / "forecast.csv"
+    assert run(["forecast", "fit", "--arrivals", str(csv), "--workers", "0", "--out", str(out)]) == 2
+    assert "--workers must be at least 1" in capsys.readouterr().err
+    assert not out.exists()

@@ -2,8 +2,10 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from forecasting.crowding import LEVELS, expected_wait_min
+from forecasting.errors import DataError
 from forecasting.plot import render_site_png
 from forecasting.schedule import WARD_OFFICE
 from forecasting.simulate import simulate_arrivals
@@ -63,6 +65,28 @@ def test_only_history_before_now_is_used() -> None:
     later = arrivals["hour_start"] >= NOW
     spiked = arrivals.assign(count=arrivals["count"].where(~later, 1000))
     assert fit_all(spiked, WARD_OFFICE, NOW).equals(fit_all(arrivals, WARD_OFFICE, NOW))
+
+
+def test_worker_processes_fit_the_same_table() -> None:
+    # Sites of 1, 3 and 2 services: the largest-first hand-out reorders them.
+    arrivals = pd.concat(
+        [
+            simulate_arrivals("2025-01-06", 56, services=n, mean_per_hour=4.0 * n, seed=n)
+            .assign(site=f"site{k}")
+            for k, n in enumerate([1, 3, 2])
+        ]
+    )
+    plans = {("site1", service): ServicePlan(2, pool="p") for service in ("service1", "service2")}
+    now = pd.Timestamp("2025-03-03")
+    here = fit_all(arrivals, WARD_OFFICE, now, plans=plans)
+    spread = fit_all(arrivals, WARD_OFFICE, now, plans=plans, workers=2)
+    assert set(here["site"]) == {"site0", "site1", "site2"}
+    pd.testing.assert_frame_equal(spread, here)
+
+
+def test_workers_must_be_positive() -> None:
+    with pytest.raises(DataError, match="workers must be at least 1"):
+        fit_all(_arrivals(), WARD_OFFICE, NOW, workers=0)
 
 
 def test_heat_map_is_a_png_with_one_panel_per_service() -> None:
