@@ -138,7 +138,7 @@ def _run(jobs: list[_SiteJob], workers: int) -> list[list[pd.DataFrame]]:
 
 
 def _fit_site(job: _SiteJob) -> list[pd.DataFrame]:
-    """Select, fit and forecast each service of one site (the sites' series share designs
+    """Select, fit and forecast each service of one site (a site's series share designs
     and fits in this process's caches, so a site stays in one process)."""
     parts = []
     hours = job.index[job.schedule.is_open(job.index)]

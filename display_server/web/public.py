@@ -6,6 +6,7 @@ websockets (static/live.js) so the numbers stay current without reloading.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote
 
@@ -16,6 +17,7 @@ from starlette.concurrency import run_in_threadpool
 
 from display_server import office
 from display_server.api.deps import ConfigDep, LangDep, RuntimeDep, SessionDep, TranslatorDep
+from display_server.config import Site
 from display_server.core.errors import InvalidTransition
 from display_server.core.tickets import TicketStatus
 from display_server.i18n import Translator
@@ -143,6 +145,24 @@ def display_page(
     )
 
 
+def route_steps(site: Site | None, ticket: Mapping[str, Any], lang: str) -> list[dict[str, str]]:
+    """A routed ticket's services in order, each `done`, `now` or `next` (the route's last
+    service is done once the ticket is); empty for a ticket of one service."""
+    route, index = ticket["route"], ticket["route_index"]
+    if len(route) < 2:
+        return []
+    finished = ticket["status"] == "done"
+    steps = []
+    for position, service_id in enumerate(route):
+        service = site.service(service_id) if site else None
+        if position < index or (position == index and finished):
+            state = "done"
+        else:
+            state = "now" if position == index else "next"
+        steps.append({"name": service.name.get(lang) if service else service_id, "state": state})
+    return steps
+
+
 def _ticket_page(
     request: Request,
     runtime: Any,
@@ -171,6 +191,7 @@ def _ticket_page(
             "seq": message["seq"],
             "service_name": service.name.get(lang) if service else ticket["service"],
             "site_name": site.name.get(lang) if site else ticket["site"],
+            "route_steps": route_steps(site, ticket, lang),
             "cancellable": ticket["status"] in CANCELLABLE,
             "confirm": confirm,
             "notice": notice,

@@ -229,11 +229,13 @@ def open_page(browser: Any, viewport: dict[str, int], lang: str = "ja") -> Itera
         context.close()
 
 
-def issue_ticket(server: LiveServer, kiosk_token: str, service: str = "moving") -> dict[str, Any]:
-    """A ticket issued through the server's API as a kiosk would."""
+def issue_ticket(
+    server: LiveServer, kiosk_token: str, service: str = "moving", route: list[str] | None = None
+) -> dict[str, Any]:
+    """A ticket issued through the server's API as a kiosk would (through `route` if given)."""
     response = httpx.post(
         f"{server.url}/api/v1/sites/nerima/tickets",
-        json={"service": service},
+        json={"service": service, **({"route": route} if route else {})},
         headers={"Authorization": f"Bearer {kiosk_token}"},
     )
     response.raise_for_status()

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import httpx
+
 from tests.e2e.browser import (
     PHONE,
     LiveServer,
@@ -62,6 +64,29 @@ def test_phone_page_cancels_after_confirmation(live_server: LiveServer, browser:
         phone.get_by_role("button", name="Yes, cancel it").click()
         phone.wait_for_selector(".ticket.status-cancelled")
         assert "no longer in the queue" in phone.inner_text("[data-alert]")
+
+
+def test_phone_page_follows_a_route_to_its_end(live_server: LiveServer, browser: Any) -> None:
+    token = add_token(live_server.database_url, "staff", "nerima")
+    staff = {"Authorization": f"Bearer {token}"}
+    ticket = issue_ticket(live_server, token, route=["moving", "nhi"])
+
+    def serve_at(counter: str) -> None:
+        for action in ("open", "call-next", "start", "complete"):
+            url = f"{live_server.url}/api/v1/counters/{counter}/{action}"
+            httpx.post(url, headers=staff).raise_for_status()
+
+    with open_page(browser, PHONE) as phone:
+        phone.goto(f"{live_server.url}/t/{ticket['token']}")
+        assert phone.inner_text(".step-now .step-name").startswith("住民異動")
+        serve_at("nerima-1")  # the first step done: the ticket joins 国民健康保険's line
+        phone.wait_for_selector(".step-now .step-name:text('国民健康保険')")
+        assert phone.inner_text(".step-done .step-name").startswith("住民異動")
+        screenshot(phone, "live-phone-route-ja")
+        assert_accessible(phone, "/t/{token} (route, second step)")
+        serve_at("nerima-5")
+        phone.wait_for_selector(".ticket.status-done")
+        assert phone.locator(".route-steps .step-done").count() == 2
 
 
 def test_phone_page_works_without_javascript(live_server: LiveServer, browser: Any) -> None:

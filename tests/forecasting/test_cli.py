@@ -127,6 +127,7 @@ def test_fit_refuses_fewer_than_one_worker(
 ) -> None:
     csv = write_hourly_csv(tmp_path / "arrivals.csv", one_series("2025-01-06", 42))
     out = tmp_path / "forecast.csv"
-    assert run(["forecast", "fit", "--arrivals", str(csv), "--workers", "0", "--out", str(out)]) == 2
+    command = ["forecast", "fit", "--arrivals", str(csv), "--workers", "0", "--out", str(out)]
+    assert run(command) == 2
     assert "--workers must be at least 1" in capsys.readouterr().err
     assert not out.exists()

@@ -35,8 +35,10 @@
   }
 
   function render(ticket) {
-    if (ticket.service !== card.dataset.service) {
-      // Transferred to another service: its name in this page's language comes from the server.
+    const routeDone = card.dataset.route === "yes" && ticket.status === "done" && shown.status !== "done";
+    if (ticket.service !== card.dataset.service || routeDone) {
+      // On to another service (a transfer, the route's next step) or the route's last step
+      // done: the names and steps in this page's language come from the server.
       location.reload();
       return;
     }

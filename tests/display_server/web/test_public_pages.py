@@ -99,6 +99,31 @@ def test_ticket_page_says_when_the_turn_is_near_and_when_called(client: TestClie
     assert "status-called" in page and "1番窓口へお越しください" in page
 
 
+def _steps(page: str) -> list[tuple[str, str]]:
+    """(state, service name) of each step in the page's route list."""
+    return re.findall(r'<li class="step-(\w+)"[^>]*><span class="step-name">([^<]+)</span>', page)
+
+
+def test_ticket_page_shows_a_route_step_by_step(client: TestClient) -> None:
+    staff = make_token(client, "staff", "nerima")
+    ticket = issue(client, staff, service="moving", route=["moving", "nhi"])
+    single = issue(client, staff, service="tax")
+    assert _steps(client.get(f"/t/{single['token']}").text) == []
+    page = client.get(f"/t/{ticket['token']}").text
+    assert "本日の手続き" in page and 'aria-current="step"' in page
+    assert _steps(page) == [("now", "住民異動（転入・転出・転居）"), ("next", "国民健康保険")]
+    for counter in ("nerima-1", "nerima-5"):
+        counter_action(client, staff, counter, "open")
+    moving, nhi = "Change of address (moving in / out / within)", "National Health Insurance"
+    for counter, after in (
+        ("nerima-1", [("done", moving), ("now", nhi)]),
+        ("nerima-5", [("done", moving), ("done", nhi)]),
+    ):
+        for action in ("call-next", "start", "complete"):
+            assert counter_action(client, staff, counter, action).status_code == 200
+        assert _steps(client.get(f"/t/{ticket['token']}?lang=en").text) == after
+
+
 def test_cancel_asks_first_then_cancels_with_a_plain_form(client: TestClient) -> None:
     ticket = issue(client, make_token(client, "kiosk", "nerima"))
     confirm = client.get(f"/t/{ticket['token']}/cancel").text
