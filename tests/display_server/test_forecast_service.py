@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from fastapi.testclient import TestClient
+from pydantic import ValidationError
 from sqlalchemy import func, select
 
 from display_server import forecast_service
@@ -24,7 +25,8 @@ from display_server.store import events as event_store
 from display_server.store import forecasts as forecast_store
 from display_server.store.db import make_engine
 from display_server.store.models import EventRow, ForecastRow, TicketRow
-from tests.conftest import JST, FakeClock
+from forecasting import available_cpus
+from tests.conftest import JST, FakeClock, make_settings
 from tests.helpers import runtime_of
 
 #: Arrivals per hour of the known pattern: a morning peak, a quiet afternoon, nothing else.
@@ -145,6 +147,13 @@ def test_refit_is_skipped_while_another_process_holds_the_refit_lock(
         other.dispose()
     assert skipped  # the other process was refitting
     assert refitted  # done once, by whoever got there after it
+
+
+def test_refit_workers_follow_the_setting() -> None:
+    assert forecast_service.refit_workers(make_settings("sqlite://", forecast_workers=3)) == 3
+    assert forecast_service.refit_workers(make_settings("sqlite://")) == available_cpus() >= 1
+    with pytest.raises(ValidationError, match="forecast_workers"):
+        make_settings("sqlite://", forecast_workers=-1)
 
 
 def test_best_hours_take_the_quietest_hour_of_the_best_days() -> None:
