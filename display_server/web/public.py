@@ -145,7 +145,7 @@ def display_page(
     )
 
 
-def route_steps(site: Site | None, ticket: Mapping[str, Any], lang: str) -> list[dict[str, str]]:
+def _route_steps(site: Site | None, ticket: Mapping[str, Any], lang: str) -> list[dict[str, str]]:
     """A routed ticket's services in order, each `done`, `now` or `next` (the route's last
     service is done once the ticket is); empty for a ticket of one service."""
     route, index = ticket["route"], ticket["route_index"]
@@ -191,7 +191,7 @@ def _ticket_page(
             "seq": message["seq"],
             "service_name": service.name.get(lang) if service else ticket["service"],
             "site_name": site.name.get(lang) if site else ticket["site"],
-            "route_steps": route_steps(site, ticket, lang),
+            "route_steps": _route_steps(site, ticket, lang),
             "cancellable": ticket["status"] in CANCELLABLE,
             "confirm": confirm,
             "notice": notice,
