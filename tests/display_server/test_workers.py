@@ -174,7 +174,9 @@ def test_workers_each_listen_serve_are_replaced_and_stop_on_sigterm(
         assert time.monotonic() < deadline, "the new worker did not start listening"
         time.sleep(0.2)
     assert victim not in now_listening
-    assert _healthy(port)
+    # The successor listens on its inherited socket before its app has started (seconds of
+    # imports on a busy machine): a request that lands there waits for it, as above.
+    assert _healthy(port, timeout=20)
 
     process.send_signal(signal.SIGTERM)
     assert process.wait(timeout=workers.STOP_GRACE_S + 10) == 0
