@@ -215,19 +215,16 @@ def test_simulated_history_serves_a_day_as_the_counters_would(
         assert service in counter.services and issued <= called < started < finished
         by_counter[counter_id].append((called, finished))
         # Whom the counter passed over: tickets of its profile waiting then, called later.
-        passed = {
-            other
+        passed = [
+            (other, o_issued)
             for other, (o_issued, _counter, o_called, _started, _finished) in all_visits
             if other in counter.services and o_issued <= called < o_called
-        }
+        ]
         if counter.policy == "longest_wait":  # nobody of its profile waiting longer
-            assert not any(
-                other in counter.services and o_issued < issued and o_called > called
-                for other, (o_issued, _counter, o_called, _started, _finished) in all_visits
-            )
+            assert not any(o_issued < issued for _other, o_issued in passed)
         else:  # strict order: nobody waiting for a service earlier in its profile
             earlier = counter.services[: counter.services.index(service)]
-            assert not passed & set(earlier)
+            assert not {other for other, _issued in passed} & set(earlier)
     for spans in by_counter.values():  # one visitor at a time per counter
         spans.sort()
         assert all(end <= start for (_, end), (start, _) in itertools.pairwise(spans))
