@@ -5,8 +5,8 @@ service times) and asks for estimates at `now`. The server and `madoguchi estima
 the history the same way, so the replay measures what the lobby screen shows.
 
 The model is a small deterministic simulation of the open counters: each becomes free after the
-expected *residual* time of the ticket in hand, then calls the next ticket exactly as
-`rules.choose_next` would (priority, place in line, work profile and policy), taking the expected
+expected *residual* time of the ticket in hand, then calls the next ticket by the office's rule
+(`rules.service_to_call`: priority, place in line, work profile and policy), taking the expected
 work of that ticket. Its clock is that of a pool of memoryless counters. Until realised waits
 are known, the range is a gamma distribution with the simulated mean and a variance from the
 service times plus a model-error term.
@@ -37,6 +37,7 @@ from display_server.core.estimate_model import (
     ServiceProfile,
     gamma_band,
 )
+from display_server.core.rules import service_to_call
 from display_server.core.tickets import UNSTORED_ID, Ticket, TicketStatus
 
 #: Relative model error (sd / mean) on top of service-time noise: counters pausing, walk-ups,
@@ -135,7 +136,7 @@ def _simulate(
 ) -> tuple[dict[int, float], dict[str, ServiceProfile]]:
     """Expected start (minutes from now) of each job, until `stop` is called.
 
-    `lines` must be sorted by queue key. Counters call exactly as `rules.choose_next` does.
+    `lines` must be sorted by queue key. Counters call by the office's rule (`service_to_call`).
     """
     default = {s: state.default_minutes.get(s, _FALLBACK_DEFAULT_MINUTES) for s in lines}
     profiles = {s: history.profile(s, default[s], now) for s in lines}
@@ -149,9 +150,9 @@ def _simulate(
         if view.current is not None:
             since = view.current.called_at or view.current.started_at or now
             elapsed = max(0.0, (now - since).total_seconds() / 60)
-            service = view.current.service
-            fallback = state.default_minutes.get(service, _FALLBACK_DEFAULT_MINUTES)
-            left = max(history.residual(service, elapsed, fallback), 1e-6)
+            serving = view.current.service
+            fallback = state.default_minutes.get(serving, _FALLBACK_DEFAULT_MINUTES)
+            left = max(history.residual(serving, elapsed, fallback), 1e-6)
             busy.append((left, j, 1 / left))
     heapq.heapify(busy)
     idle = [j for j, view in enumerate(counters) if view.current is None]
@@ -161,13 +162,12 @@ def _simulate(
     while True:
         for j in idle:
             config = counters[j].config
-            ready = [s for s in config.services if heads.get(s, 0) < len(lines.get(s, ()))]
-            if not ready:
+            service = service_to_call(config, {
+                s: lines[s][heads[s]][0]
+                for s in config.services if heads.get(s, 0) < len(lines.get(s, ()))
+            })
+            if service is None:
                 continue  # nothing left this counter may call: it drops out
-            if config.policy == "strict_order":
-                service = ready[0]
-            else:
-                service = min(ready, key=lambda s: lines[s][heads[s]][0])
             _, ticket_id = lines[service][heads[service]]
             heads[service] += 1
             emptied = emptied or heads[service] == len(lines[service])

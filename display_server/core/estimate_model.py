@@ -19,8 +19,12 @@ _Z90 = 1.2815515655446004  # standard normal 90th percentile
 
 #: Calibration: a ticket's *position score* (simulated wait + weights × recent delays, minutes)
 #: falls into one of these bins; each bin keeps the realised waits of the last `CAL_KEEP`
-#: tickets of the same service and priority class that had a score in it.
-CAL_EDGES = (0.0, 0.05, 0.2, 0.4, 0.7, 1.0, 1.5, 2.0, 3.0, 4.0, 6.0, 9.0, 14.0)
+#: tickets of the same service and priority class that had a score in it. Above 14 minutes
+#: the edges double, up to waits of hours (a ward office in the moving season): with 14 as the
+#: last edge, every longer wait fell into one bin and got its median (benchmarks.md).
+CAL_EDGES = (
+    0.0, 0.05, 0.2, 0.4, 0.7, 1.0, 1.5, 2.0, 3.0, 4.0, 6.0, 9.0, 14.0, 28.0, 56.0, 112.0, 224.0,
+)
 CAL_KEEP = 300
 #: A bin is used once it holds this many realised waits.
 CAL_MIN = 30
@@ -75,12 +79,17 @@ def _empirical_band(values: Sequence[float]) -> Band:
     return Band(low, q(0.5), sum(s) / n, q(min(1.0, below + COVERAGE)))
 
 
+_UNBOUNDED_BELOW = Band(-math.inf, -math.inf, -math.inf, -math.inf)
+_UNBOUNDED_ABOVE = Band(math.inf, math.inf, math.inf, math.inf)
+
+
 class _Calibration:
     """Realised waits per score bin for one service and priority class.
 
     `band(score, model)` is nondecreasing in `score` and in `model` (the simulation's own band):
-    below the lowest usable bin it is min(model, that bin), inside the used range the running
-    maximum over usable bins, above it max(top bin, model).
+    in a usable bin (`CAL_MIN` waits) the running maximum over the usable bins up to it; in any
+    other bin the model's band clamped between the nearest usable bins below and above (so
+    min(model, lowest usable) below them all and max(model, highest usable) above them).
     """
 
     def __init__(self) -> None:
@@ -110,12 +119,16 @@ class _Calibration:
         if not steps:
             return model
         b = bisect.bisect_left(CAL_EDGES, score)
-        if b < steps[0][0]:
-            return Band(*(min(x, y) for x, y in zip(model, steps[0][1], strict=True)))
-        if b > steps[-1][0]:
-            return Band(*(max(x, y) for x, y in zip(model, steps[-1][1], strict=True)))
-        i = bisect.bisect_right([s for s, _ in steps], b) - 1
-        return steps[i][1]
+        i = bisect.bisect_right([s for s, _ in steps], b)  # usable bins at or below b
+        if i and steps[i - 1][0] == b:
+            return steps[i - 1][1]
+        # A bin without enough waits between usable ones (a few weeks of a quiet service): a
+        # wait of 5 minutes must not take the band of the waits of 0 just below it.
+        floor = steps[i - 1][1] if i else _UNBOUNDED_BELOW
+        ceiling = steps[i][1] if i < len(steps) else _UNBOUNDED_ABOVE
+        return Band(*(
+            min(max(x, lo), hi) for x, lo, hi in zip(model, floor, ceiling, strict=True)
+        ))
 
 
 class _Summary(NamedTuple):

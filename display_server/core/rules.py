@@ -6,15 +6,21 @@ Pure functions over the configuration and plain values; `now` is always passed i
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, TypeVar
 
 from display_server.config import Counter, Service, Site, WardConfig
 from display_server.core.errors import IssueRefused
 from display_server.core.tickets import Ticket, TicketStatus
 
+if TYPE_CHECKING:
+    from _typeshed import SupportsRichComparison
+
 #: How far ahead `next_opening` looks (年末年始 plus a long weekend fit comfortably).
 _OPENING_SEARCH_DAYS = 21
+#: A place in line: a ticket's `queue_key`, or what stands for it (an arrival time).
+_Key = TypeVar("_Key", bound="SupportsRichComparison")
 
 
 def business_date(config: WardConfig, now: dt.datetime) -> dt.date:
@@ -111,18 +117,29 @@ def display_number(service: Service, number: int) -> str:
     return number_format(service).format(number)
 
 
-def choose_next(counter: Counter, waiting: Iterable[Ticket]) -> Ticket | None:
-    """The ticket `counter` should call now, or None.
+def service_to_call(counter: Counter, heads: Mapping[str, _Key]) -> str | None:
+    """The service whose first waiting ticket `counter` calls next, or None.
 
-    Priority tickets first, then the place in line, across the counter's services; with
-    "strict_order" the first service of the work profile is emptied before the next.
+    `heads` holds, per service with someone waiting, the queue key of its first ticket (smaller:
+    priority, then waited longer). "longest_wait" takes the smallest key across the work
+    profile; "strict_order" takes the first service of the profile with someone waiting. The
+    one calling rule of the office, the wait estimator's simulation and the demo's history.
     """
-    eligible = [
-        t for t in waiting if t.status is TicketStatus.WAITING and t.service in counter.services
-    ]
-    if not eligible:
+    ready = [service for service in counter.services if service in heads]
+    if not ready:
         return None
     if counter.policy == "strict_order":
-        rank = {service: i for i, service in enumerate(counter.services)}
-        return min(eligible, key=lambda t: (rank[t.service], *t.queue_key()))
-    return min(eligible, key=Ticket.queue_key)
+        return ready[0]
+    return min(ready, key=heads.__getitem__)
+
+
+def choose_next(counter: Counter, waiting: Iterable[Ticket]) -> Ticket | None:
+    """The ticket `counter` should call now (`service_to_call` over its lines), or None."""
+    heads: dict[str, Ticket] = {}
+    for ticket in waiting:
+        if ticket.status is TicketStatus.WAITING and ticket.service in counter.services:
+            head = heads.get(ticket.service)
+            if head is None or ticket.queue_key() < head.queue_key():
+                heads[ticket.service] = ticket
+    service = service_to_call(counter, {s: t.queue_key() for s, t in heads.items()})
+    return None if service is None else heads[service]

@@ -24,6 +24,7 @@ from display_server.core.estimate import (
     estimate_new,
     estimate_ticket,
 )
+from display_server.core.estimate_model import Band
 from display_server.core.tickets import Channel, Ticket, TicketStatus
 
 NOW = dt.datetime(2025, 4, 1, 10, 0, tzinfo=dt.UTC)
@@ -213,6 +214,38 @@ def test_realised_waits_calibrate_the_estimate() -> None:
     assert estimate_ticket(queue, ticket(9, priority=True), now=NOW).expected == 0.0
     everyone = estimate_all(queue, now=NOW)
     assert all(estimate_ticket(queue, t, now=NOW) == everyone[t.id] for t in queue.waiting)
+
+
+def test_calibration_tells_long_waits_apart() -> None:
+    """A ward office's waits run to hours: about 20 and 90 minutes each learn from their own."""
+    history = fixed_history(5.0)
+    near, far = (state(line(n), [counter()], history=history) for n in (4, 18))
+    near_score, far_score = (estimate_new(q, service="a", now=NOW).score for q in (near, far))
+    assert near_score is not None and far_score is not None
+    yesterday = NOW - dt.timedelta(days=1)  # long enough ago not to count as the recent delay
+    for k in range(60):  # both ran a third faster than simulated, 5 minutes either way
+        for score in (near_score, far_score):
+            history.waited("a", score * 2 / 3 - 5 + k / 6, at=yesterday, score=score)
+    for queue, score in ((near, near_score), (far, far_score)):
+        estimate = estimate_new(queue, service="a", now=NOW)
+        assert estimate.score == pytest.approx(score)
+        assert estimate.median == pytest.approx(score * 2 / 3, abs=0.1)
+        assert estimate.high is not None and estimate.high < score * 2 / 3 + 5
+
+
+def test_a_score_between_learnt_bins_takes_the_model_within_them() -> None:
+    """Two quiet weeks: waits learnt for empty lines and for long ones, none in between."""
+    history = QueueHistory()
+    for k in range(40):
+        history.waited("a", 0.0, at=NOW, score=0.0)
+        history.waited("a", 20.0 + k / 4, at=NOW, score=20.0)
+    learnt = history.calibrated("a", False, 20.0, Band(0.0, 0.0, 0.0, 0.0))
+    assert learnt.high == pytest.approx(28.775)  # the 90th percentile of 20.0, 20.25, ..., 29.75
+    # A score of 5: the model's own range, not the zeros of the learnt bin below it ...
+    model = Band(1.0, 4.0, 5.0, 11.0)
+    assert history.calibrated("a", False, 5.0, model) == model
+    # ... and no higher than the learnt bin above it.
+    assert history.calibrated("a", False, 5.0, Band(2.0, 8.0, 10.0, 35.0)).high == learnt.high
 
 
 def test_range_with_many_zero_waits_is_the_lowest_80_percent() -> None:

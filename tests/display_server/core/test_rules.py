@@ -91,6 +91,14 @@ def test_strict_order_empties_the_first_service_first() -> None:
     assert rules.choose_next(desk, [ticket(5, "seal")]) is None
 
 
+def test_the_rule_takes_any_place_in_line_and_only_the_profile_s_services() -> None:
+    """The estimator and the demo's history pass other keys (sorted jobs, arrival times)."""
+    heads = {"tax": at(1, 9, 5), "moving": at(1, 9, 30), "seal": at(1, 9, 0)}
+    assert rules.service_to_call(counter(("moving", "tax")), heads) == "tax"
+    assert rules.service_to_call(counter(("moving", "tax"), "strict_order"), heads) == "moving"
+    assert rules.service_to_call(counter(("nhi",)), heads) is None
+
+
 waiting_lines = st.lists(
     st.tuples(st.booleans(), st.integers(0, 600), st.sampled_from(["moving", "tax"])),
     min_size=1,
