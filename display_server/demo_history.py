@@ -5,7 +5,8 @@ moving-season peaks) restricted to the configured schedule; each day is then ser
 site's counters, each calling from its work profile as the server would. The result is written
 as ordinary tickets and events (issued, called, started, completed), marked
 `issued_by="simulated-history"` so that pages can say the history is simulated, in bulk inserts
-(a year takes seconds).
+(a year takes seconds). The last weeks' tickets carry the wait estimator's score at issue, from a
+replay of those days, so that the live estimates start calibrated.
 
 It is written only into a log without events: sequence numbers must follow time.
 """
@@ -30,6 +31,8 @@ from display_server.config import Service, Site, WardConfig
 from display_server.core import rules
 from display_server.core.tickets import Channel, EventType, TicketStatus
 from display_server.forecast_service import refit, schedule_for
+from display_server.history import LOOKBACK
+from display_server.replay import Visit, replay
 from display_server.store.db import make_engine, make_sessionmaker
 from display_server.store.forecasts import SIMULATED_ISSUER
 from display_server.store.models import EventRow, NumberSequenceRow, SiteSequenceRow, TicketRow
@@ -46,6 +49,10 @@ LOAD = 0.55
 LIFECYCLE = dt.timedelta(weeks=8)
 #: The walk from the waiting area to the counter after a call, in minutes.
 WALK_MIN = 1.0
+#: Tickets of the last weeks carry the wait estimator's score at issue, as the server's do, so
+#: that the estimates are calibrated from the first minute: the server reads two weeks
+#: (`history.LOOKBACK`); the week before them warms up the replay that computes the scores.
+SCORED = LOOKBACK + dt.timedelta(weeks=1)
 
 
 def mean_per_hour(site: Site, service: Service) -> float:
@@ -114,14 +121,18 @@ def seed_history(
                 days_times.setdefault(day, {})[service.id] = times[: service.daily_cap]
                 numbers.append({"site": site.id, "service": service.id, "business_date": day,
                                 "issued": len(days_times[day][service.id])})
+        site_tickets: list[dict[str, Any]] = []
         for day in sorted(days_times):
             visits = _serve(site, days_times[day], rng)
             for service in site.services:
                 for number, visit in enumerate(visits.get(service.id, ())):
-                    ticket = _ticket(next_id, site, service, day, number, visit)
-                    tickets.append(ticket)
-                    site_events.extend(_events(ticket, full=day >= lifecycle_from))
+                    site_tickets.append(_ticket(next_id, site, service, day, number, visit))
                     next_id += 1
+        scores = _scores(site_tickets, since=end - SCORED)
+        for ticket in site_tickets:
+            full = ticket["business_date"] >= lifecycle_from
+            site_events.extend(_events(ticket, full=full, score=scores.get(ticket["id"])))
+        tickets.extend(site_tickets)
         site_events.sort(key=lambda e: (e["at"], e["ticket_id"]))
         for seq, event in enumerate(site_events, start=1):
             event["seq"] = seq
@@ -164,9 +175,8 @@ _Visit = tuple[dt.datetime, str, dt.datetime, dt.datetime, dt.datetime]
 def _serve(
     site: Site, times: dict[str, list[dt.datetime]], rng: np.random.Generator
 ) -> dict[str, list[_Visit]]:
-    """One day at the site's counters, each calling as `rules.choose_next` would without
-    priority tickets: the longest-waiting ticket of its work profile (`longest_wait`), or the
-    first service of its profile with someone waiting (`strict_order`). A counter with nobody
+    """One day at the site's counters, each calling by the office's rule
+    (`rules.service_to_call`; the history has no priority tickets). A counter with nobody
     waiting takes the next ticket of its profile to arrive. Per service, visits in the order of
     `times`."""
     lines = {service: deque(enumerate(issued)) for service, issued in times.items()}
@@ -180,20 +190,11 @@ def _serve(
     while free:
         now, n = heapq.heappop(free)
         counter = site.counters[n]
-        heads = [
-            (lines[service][0][1], order, service)
-            for order, service in enumerate(counter.services)
-            if lines.get(service)
-        ]
+        heads = {s: lines[s][0][1] for s in counter.services if lines.get(s)}
         if not heads:
             continue  # nothing left today that this counter serves
-        waiting = [head for head in heads if head[0] <= now]
-        if not waiting:
-            _issued, _order, service = min(heads)
-        elif counter.policy == "strict_order":
-            _issued, _order, service = min(waiting, key=lambda head: head[1])
-        else:
-            _issued, _order, service = min(waiting)
+        waiting = {s: issued for s, issued in heads.items() if issued <= now}
+        service = rules.service_to_call(counter, waiting) or min(heads, key=heads.__getitem__)
         index, issued = lines[service].popleft()
         called = max(now, issued)
         started = called + dt.timedelta(minutes=WALK_MIN)
@@ -220,12 +221,32 @@ def _ticket(
     }
 
 
-def _events(ticket: dict[str, Any], *, full: bool) -> list[dict[str, Any]]:
+def _scores(tickets: list[dict[str, Any]], *, since: dt.date) -> dict[int, float]:
+    """Each ticket's score at issue from the day `since` on, by id: a replay of those days
+    through the wait estimator (`replay.replay`, counter = server, service = queue)."""
+    recent = sorted(
+        (t for t in tickets if t["business_date"] >= since), key=lambda t: t["issued_at"]
+    )
+    result = replay([
+        Visit(row=i, arrival=t["issued_at"], service_start=t["called_at"],
+              service_end=t["finished_at"], queue=t["service"], server=t["counter"])
+        for i, t in enumerate(recent)
+    ])
+    return {
+        t["id"]: score for t, score in zip(recent, result.scores, strict=True) if score is not None
+    }
+
+
+def _events(
+    ticket: dict[str, Any], *, full: bool, score: float | None = None
+) -> list[dict[str, Any]]:
     """The ticket's life in the log as `office` logs it; with `full` false, its issue only."""
     common = {"site": ticket["site"], "ticket_id": ticket["id"], "service": ticket["service"],
               "staff": SIMULATED_ISSUER}
     issued_data = {"channel": ticket["channel"], "priority": False, "route": [ticket["service"]],
                    "number": ticket["display_number"]}
+    if score is not None:
+        issued_data["score"] = round(score, 3)
     issued = {**common, "type": EventType.ISSUED.value, "at": ticket["issued_at"],
               "counter": None, "data": issued_data}
     if not full:

@@ -154,6 +154,9 @@ class ReplayResult:
     #: Per scored visitor, in arrival order: (arrival, realised wait, madoguchi point, p10,
     #: upper end of the 80 % range, QL, LES). Not part of the JSON contract.
     rows: tuple[Row, ...] = dataclasses.field(default=(), repr=False, compare=False)
+    #: Per visit, in the order given: the position score of its estimate at arrival, as the
+    #: server stores it with an issued ticket (None: not estimated). Not part of the contract.
+    scores: tuple[float | None, ...] = dataclasses.field(default=(), repr=False, compare=False)
 
     def to_json(self) -> dict[str, Any]:
         """The contract's `estimate replay` output."""
@@ -246,7 +249,7 @@ def replay(
     state = _Replay(default_minutes, idle_minutes)
     tickets: dict[int, Ticket] = {}
     on_server: dict[int, str] = {}
-    scores: dict[int, float | None] = {}
+    scores: list[float | None] = [None] * len(visits)
     rows: list[Row] = []
     unestimated = 0
     for now, kind, i in events:
@@ -302,9 +305,8 @@ def replay(
             on_server[i] = name
             wait = (now - v.arrival).total_seconds() / 60
             state.last_wait[service] = wait
-            state.history.waited(service, wait, at=now, score=scores.pop(i, None),
-                                 priority=v.priority)
-    return result_of(rows, unestimated)
+            state.history.waited(service, wait, at=now, score=scores[i], priority=v.priority)
+    return dataclasses.replace(result_of(rows, unestimated), scores=tuple(scores))
 
 
 def result_of(rows: Sequence[Row], unestimated: int = 0) -> ReplayResult:
