@@ -114,8 +114,12 @@ class Model(ABC):
         if is_open.any():
             mean, alpha = self._predict(index[is_open])
             out.loc[is_open, "mean"] = mean
-            lo80, hi80 = count_interval(mean, self._interval_alpha(alpha, 0.8), 0.8)
-            lo95, hi95 = count_interval(mean, self._interval_alpha(alpha, 0.95), 0.95)
+            lo80, hi80 = count_interval(
+                mean, self._interval_alpha(alpha, 0.8), self._interval_level(0.8)
+            )
+            lo95, hi95 = count_interval(
+                mean, self._interval_alpha(alpha, 0.95), self._interval_level(0.95)
+            )
             out.loc[is_open, "lo80"] = lo80
             out.loc[is_open, "hi80"] = hi80
             # Separately calibrated levels must still nest.
@@ -137,6 +141,10 @@ class Model(ABC):
     def _interval_alpha(self, alpha: np.ndarray | float, level: float) -> np.ndarray | float:
         """The alpha of the `level` interval, from `_predict`'s (one for every level here)."""
         return alpha
+
+    def _interval_level(self, level: float) -> float:
+        """The nominal level the `level` interval is computed at (itself here)."""
+        return level
 
     @abstractmethod
     def _fit(self, history: pd.Series) -> None:
