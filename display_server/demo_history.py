@@ -6,7 +6,7 @@ site's counters, each calling from its work profile as the server would. The res
 as ordinary tickets and events (issued, called, started, completed), marked
 `issued_by="simulated-history"` so that pages can say the history is simulated, in bulk inserts
 (a year takes seconds). The last weeks' tickets carry the wait estimator's score at issue, from a
-replay of those days, so that the live estimates start calibrated.
+replay of those days, so that the live estimates learn from realised waits from the start.
 
 It is written only into a log without events: sequence numbers must follow time.
 """
@@ -50,7 +50,7 @@ LIFECYCLE = dt.timedelta(weeks=8)
 #: The walk from the waiting area to the counter after a call, in minutes.
 WALK_MIN = 1.0
 #: Tickets of the last weeks carry the wait estimator's score at issue, as the server's do, so
-#: that the estimates are calibrated from the first minute: the server reads two weeks
+#: that the estimates learn from realised waits from the first minute: the server reads two weeks
 #: (`history.LOOKBACK`); the week before them warms up the replay that computes the scores.
 SCORED = LOOKBACK + dt.timedelta(weeks=1)
 
