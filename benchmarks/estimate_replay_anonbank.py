@@ -80,12 +80,8 @@ def convert(source: Path, target: Path) -> tuple[int, int]:
 
 
 def _line(label: str, result: ReplayResult, extra: Mapping[str, object]) -> str:
-    scores = result.to_json()
-    mg, ql, les = (scores["estimators"][k] for k in ("madoguchi", "ql", "les"))
-    best = min(ql["mae_min"], les["mae_min"])
-    summary = {"months": label, **extra,
-               "ratio_to_best": round(mg["mae_min"] / best, 3) if best else None}
-    return json.dumps(summary | scores)
+    summary = {"months": label, **extra, "ratio_to_best": result.ratio_to_best}
+    return json.dumps(summary | result.to_json())
 
 
 def main(argv: list[str] | None = None) -> int:

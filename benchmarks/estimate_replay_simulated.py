@@ -84,19 +84,17 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _line(label: str, result: ReplayResult, **extra: float) -> str:
-    scores = result.to_json()
-    mg, ql, les = (scores["estimators"][k] for k in ("madoguchi", "ql", "les"))
     widths = [row[4] - row[3] for row in result.rows]
     waits = [row[1] for row in result.rows]
     summary = {
         "site": label, **extra,
-        "ratio_to_best": round(mg["mae_min"] / min(ql["mae_min"], les["mae_min"]), 3),
+        "ratio_to_best": result.ratio_to_best,
         "mean_wait_min": round(statistics.fmean(waits), 1),
         "p90_wait_min": round(statistics.quantiles(waits, n=10)[-1], 1),
         "range_width_median_min": round(statistics.median(widths), 1),
         "range_width_p90_min": round(statistics.quantiles(widths, n=10)[-1], 1),
     }
-    return json.dumps(summary | scores)
+    return json.dumps(summary | result.to_json())
 
 
 if __name__ == "__main__":

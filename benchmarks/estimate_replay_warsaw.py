@@ -104,11 +104,9 @@ def office_visits(frame: pd.DataFrame, rng: np.random.Generator) -> list[Visit]:
 
 
 def _scores(label: str, rows: list[Row], **extra: object) -> str:
-    scores = result_of(rows).to_json()
-    mg, ql, les = (scores["estimators"][k] for k in ("madoguchi", "ql", "les"))
-    best = min(ql["mae_min"], les["mae_min"])
-    return json.dumps({"office": label, **extra,
-                       "ratio_to_best": round(mg["mae_min"] / best, 3) if best else None} | scores)
+    result = result_of(rows)
+    summary = {"office": label, **extra, "ratio_to_best": result.ratio_to_best}
+    return json.dumps(summary | result.to_json())
 
 
 def main(argv: list[str] | None = None) -> int:

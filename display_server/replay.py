@@ -158,6 +158,12 @@ class ReplayResult:
     #: server stores it with an issued ticket (None: not estimated). Not part of the contract.
     scores: tuple[float | None, ...] = dataclasses.field(default=(), repr=False, compare=False)
 
+    @property
+    def ratio_to_best(self) -> float | None:
+        """madoguchi's MAE over the better of QL's and LES's, as the benchmarks report it."""
+        ours, best = self.madoguchi.mae_min, min(self.ql.mae_min or 0.0, self.les.mae_min or 0.0)
+        return round(ours / best, 3) if ours is not None and best else None
+
     def to_json(self) -> dict[str, Any]:
         """The contract's `estimate replay` output."""
         return {

@@ -128,13 +128,13 @@ def _calibrate(
     nearest `level`, which gives [0, 0] to some of those hours and [0, 1] to others.
     """
     levels = _CALIBRATION_BANDS[level]
-    best, best_loss = 0.0, np.inf
+    best, best_loss, best_central = 0.0, np.inf, np.empty(0)
     for alpha in _ALPHA_GRID:
         central = np.abs(2.0 * mid_pit(y, mu, eta_var + alpha) - 1.0)
         loss = sum(abs(float(np.mean(central <= lv)) - lv) for lv in levels)
         if loss < best_loss - 1e-9:
-            best, best_loss = float(alpha), loss
-    central = np.sort(np.abs(2.0 * mid_pit(y, mu, eta_var + best) - 1.0))
+            best, best_loss, best_central = float(alpha), loss, central
+    central = np.sort(best_central)
     if best > 0 or np.searchsorted(central, level, side="right") <= level * len(central):
         return best, level
     nominal = level - _LEVEL_STEPS  # from `level` down: the largest of equally near ones
@@ -303,10 +303,9 @@ class CalendarGLM(Model):
         self.intervals = intervals
         self._fit_result: _Fit | None = None
         self._alpha = 0.0
-        #: Alpha per interval level, calibrated at the rolling origins (else the in-sample one),
-        #: and the nominal level its interval is computed at (`_calibrate`).
-        self._alphas: dict[float, float] = {}
-        self._levels: dict[float, float] = {}
+        #: Per interval level, the alpha calibrated at the rolling origins and the nominal
+        #: level its interval is computed at (`_calibrate`); without them, the in-sample alpha.
+        self._calibrated: dict[float, tuple[float, float]] = {}
         #: The level correction applied (exponent, its half-life over the horizon in days),
         #: chosen at the calibration origins.
         self.level_rule = _FULL_LEVEL
@@ -384,8 +383,7 @@ class CalendarGLM(Model):
                     eta_var = np.concatenate(eta_vars)
                     calibrated = {lv: _calibrate(y, mean, eta_var, lv) for lv in INTERVAL_LEVELS}
         self._fit_result, self._alpha, self.level_rule = fitted, alpha, rule
-        self._alphas = {lv: a for lv, (a, _) in calibrated.items()}
-        self._levels = {lv: nominal for lv, (_, nominal) in calibrated.items()}
+        self._calibrated = calibrated
 
     def _fit_window(self, history: pd.Series, end: pd.Timestamp) -> _Fit:
         history = history[history.index >= end - self.weeks * WEEK]
@@ -491,7 +489,7 @@ class CalendarGLM(Model):
         return mean, eta_var
 
     def _interval_alpha(self, alpha: np.ndarray | float, level: float) -> np.ndarray | float:
-        return alpha + self._alphas.get(level, self._alpha)
+        return alpha + self._calibrated.get(level, (self._alpha, level))[0]
 
     def _interval_level(self, level: float) -> float:
-        return self._levels.get(level, level)
+        return self._calibrated.get(level, (self._alpha, level))[1]
