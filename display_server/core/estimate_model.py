@@ -26,6 +26,10 @@ CAL_EDGES = (
     0.0, 0.05, 0.2, 0.4, 0.7, 1.0, 1.5, 2.0, 3.0, 4.0, 6.0, 9.0, 14.0, 28.0, 56.0, 112.0, 224.0,
 )
 CAL_KEEP = 300
+#: From this edge on the bins double: above the highest usable bin, if it starts here or
+#: higher, the waits are taken to grow in proportion to the score (below it, a wait of a few
+#: minutes is not proportional to its score: the walk to the counter is not).
+PROPORTIONAL_FROM = 14.0
 #: A bin is used once it holds this many realised waits.
 CAL_MIN = 30
 #: Weights of the head-of-line wait and of the last realised wait in the position score.
@@ -89,16 +93,19 @@ class _Calibration:
     `band(score, model)` is nondecreasing in `score` and in `model` (the simulation's own band):
     in a usable bin (`CAL_MIN` waits) the running maximum over the usable bins up to it; in any
     other bin the model's band clamped between the nearest usable bins below and above (so
-    min(model, lowest usable) below them all and max(model, highest usable) above them).
+    min(model, lowest usable) below them all and max(model, highest usable) above them),
+    except above a highest usable bin among the doubling ones (`PROPORTIONAL_FROM`): there
+    that bin's band times the score over the bin's mean score, not the model, which carries
+    its own error there (a registry desk the simulation overestimates fivefold).
     """
 
     def __init__(self) -> None:
-        self._bins: dict[int, deque[float]] = {}
+        self._bins: dict[int, deque[tuple[float, float]]] = {}  # (score, wait) per bin
         self._steps: list[tuple[int, Band]] | None = None  # (bin, running max) per usable bin
 
     def add(self, score: float, minutes: float) -> None:
         b = bisect.bisect_left(CAL_EDGES, score)
-        self._bins.setdefault(b, deque(maxlen=CAL_KEEP)).append(max(0.0, minutes))
+        self._bins.setdefault(b, deque(maxlen=CAL_KEEP)).append((score, max(0.0, minutes)))
         self._steps = None
 
     def steps(self) -> list[tuple[int, Band]]:
@@ -107,7 +114,7 @@ class _Calibration:
             for b in sorted(self._bins):
                 if len(self._bins[b]) < CAL_MIN:
                     continue
-                band = _empirical_band(self._bins[b])
+                band = _empirical_band([wait for _, wait in self._bins[b]])
                 if steps:
                     band = Band(*(max(x, y) for x, y in zip(band, steps[-1][1], strict=True)))
                 steps.append((b, band))
@@ -122,6 +129,10 @@ class _Calibration:
         i = bisect.bisect_right([s for s, _ in steps], b)  # usable bins at or below b
         if i and steps[i - 1][0] == b:
             return steps[i - 1][1]
+        top, top_band = steps[-1]
+        if i == len(steps) and top > 0 and CAL_EDGES[top - 1] >= PROPORTIONAL_FROM:
+            scores = [s for s, _ in self._bins[top]]
+            return Band(*(x * score * len(scores) / sum(scores) for x in top_band))
         # A bin without enough waits between usable ones (a few weeks of a quiet service): a
         # wait of 5 minutes must not take the band of the waits of 0 just below it.
         floor = steps[i - 1][1] if i else _UNBOUNDED_BELOW

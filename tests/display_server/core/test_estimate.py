@@ -248,6 +248,23 @@ def test_a_score_between_learnt_bins_takes_the_model_within_them() -> None:
     assert history.calibrated("a", False, 5.0, Band(2.0, 8.0, 10.0, 35.0)).high == learnt.high
 
 
+def test_a_score_above_the_learnt_bins_grows_from_the_highest_in_proportion() -> None:
+    """A registry desk the simulation overestimates fivefold: 20-minute scores, 3–5-minute waits."""
+    history = QueueHistory()
+    for k in range(40):
+        history.waited("a", 3.0 + k / 20, at=NOW, score=20.0)
+    learnt = history.calibrated("a", False, 20.0, Band(0.0, 0.0, 0.0, 0.0))
+    model = Band(40.0, 60.0, 62.0, 90.0)  # the simulation's range for a score of 60
+    above = history.calibrated("a", False, 60.0, model)
+    assert list(above) == pytest.approx([x * 3 for x in learnt])  # three times the score
+    assert above.high < 20.0
+    # Where the highest learnt bin lies below the doubling bins, the model's band is taken:
+    # a wait of a few minutes is not proportional to its score.
+    for _ in range(40):
+        history.waited("b", 0.5, at=NOW, score=5.0)
+    assert history.calibrated("b", False, 60.0, model) == model
+
+
 def test_range_with_many_zero_waits_is_the_lowest_80_percent() -> None:
     history = fixed_history(5.0)
     queue = state([], [counter()], history=history)
