@@ -1,4 +1,4 @@
-"""From forecast arrivals to expected waits (Erlang C, M/M/c) and crowding levels."""
+"""From forecast arrivals to expected waits (M/M/c through the day) and crowding levels."""
 
 from __future__ import annotations
 
@@ -12,12 +12,13 @@ from display_server.i18n import Catalog, load_catalog
 from forecasting.errors import DataError
 
 __all__ = [
+    "CAP_MIN",
     "DEFAULT_THRESHOLDS",
     "LEVELS",
     "Thresholds",
     "catalog",
     "crowding_levels",
-    "expected_wait_min",
+    "day_waits_min",
 ]
 
 #: Level ids, quietest first; display texts are `level.<id>` in the message catalogue.
@@ -48,35 +49,90 @@ class Thresholds:
         return cls(*(float(m) for m in minutes))
 
 
-def expected_wait_min(
+#: A wait the queue cannot work off (more arrivals than the counters can serve, or people and no
+#: counter): every threshold puts it at 大変混雑, and a number keeps the API and plot readable.
+CAP_MIN = 120.0
+#: Queue-days integrated together: sorted by size, so that a small queue's days are not carried
+#: at a large one's truncation and step.
+_CHUNK_DAYS = 64
+
+
+def day_waits_min(
     arrivals_per_hour: np.ndarray,
     counters: np.ndarray,
-    service_min: np.ndarray | float,
+    service_min: np.ndarray,
     *,
-    cap_min: float = 120.0,
+    cap_min: float = CAP_MIN,
 ) -> np.ndarray:
-    """Mean wait in queue of an M/M/c queue in steady state, per hour.
+    """Mean wait in queue of each hour's arrivals, for days that start with nobody waiting.
 
-    When utilisation reaches 1 (or no counter is planned while people arrive) the steady state
-    does not exist and the queue grows through the hour; the wait is then `cap_min`, which every
-    threshold puts at 大変混雑 — a number, not infinity, so the API and the plot stay readable.
+    Rows are days of one queue each, columns the day's hours in order (an hour without
+    arrivals and with the previous hour's counters for a closed hour in between). Within an
+    hour arrivals are Poisson at the hour's rate and the hour's counters serve exponential
+    times (M/M/c); the distribution of the number of people present is carried from hour to
+    hour by the forward equations, so the queue an overloaded morning leaves lengthens the
+    waits after it. (An Erlang C wait per hour, a steady state in every hour, put a ward
+    office's Monday noon at 空いています while its morning's queue was still being served.)
+    An arrival who finds n ≥ c people present waits for n − c + 1 departures at the rate of c
+    counters (`cap_min` with no counter); the hour's wait is the mean over the hour, capped at
+    `cap_min`.
     """
     lam = np.asarray(arrivals_per_hour, dtype=float) / 60.0
     servers = np.asarray(counters, dtype=float)
-    service = np.broadcast_to(np.asarray(service_min, dtype=float), lam.shape)
-    load = lam * service
-    wait = np.zeros(lam.shape)
-    stable = (servers > 0) & (load < servers)
-    # Erlang B by its stable recursion, then Erlang C: P(wait) = c·B / (c - a·(1 - B)).
-    blocking = np.ones(lam.shape)
-    for k in range(1, int(servers.max(initial=0)) + 1):
-        step = k <= servers
-        blocking = np.where(step, load * blocking / (k + load * blocking), blocking)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        p_wait = servers * blocking / (servers - load * (1.0 - blocking))
-        wait = np.where(stable, p_wait * service / (servers - load), cap_min)
-    wait = np.where(lam <= 0, 0.0, wait)
-    return np.minimum(wait, cap_min)
+    service = np.asarray(service_min, dtype=float)
+    if not lam.shape == servers.shape == service.shape or lam.ndim != 2:
+        raise DataError("arrivals, counters and service times must be days × hours arrays")
+    with np.errstate(divide="ignore"):
+        mu = np.where(service > 0, 1.0 / service, 0.0)
+    waits = np.zeros(lam.shape)
+    day_totals = lam.sum(axis=1) * 60.0
+    order = np.argsort(day_totals, kind="stable")
+    for start in range(0, len(order), _CHUNK_DAYS):
+        rows = order[start : start + _CHUNK_DAYS]
+        waits[rows] = _integrate(lam[rows], servers[rows], mu[rows], day_totals[rows], cap_min)
+    return waits
+
+
+def _integrate(
+    lam: np.ndarray, servers: np.ndarray, mu: np.ndarray, totals: np.ndarray, cap_min: float
+) -> np.ndarray:
+    """`day_waits_min` for one chunk of days: explicit steps of at most one expected event.
+
+    A step of `dt` with `dt` × (arrival + service rate) ≤ 1 is the uniformised chain's step: its
+    distribution stays a distribution, and its steady state is exactly the queue's.
+    """
+    # Nobody can be present beyond the day's arrivals: truncate far in its Poisson tail.
+    most = float(totals.max(initial=0.0))
+    present = np.arange(int(np.ceil(most + 8.0 * np.sqrt(most) + 10.0)) + 1, dtype=float)
+    p = np.zeros((len(lam), len(present)))
+    p[:, 0] = 1.0
+    waits = np.zeros(lam.shape)
+    for hour in range(lam.shape[1]):
+        rate, c, m = lam[:, hour, None], servers[:, hour, None], mu[:, hour, None]
+        births = np.broadcast_to(rate, p.shape).copy()
+        births[:, -1] = 0.0
+        deaths = np.minimum(present, c) * m
+        capacity = c * m
+        with np.errstate(divide="ignore", invalid="ignore"):
+            wait_if = np.where(
+                present >= c,
+                np.where(capacity > 0, (present - c + 1.0) / capacity, cap_min),
+                0.0,
+            )
+        steps = max(1, int(np.ceil(60.0 * float((births[:, 0] + deaths[:, -1]).max()))))
+        dt = 60.0 / steps
+        seen = (p * wait_if).sum(axis=1)
+        total = seen / 2.0  # the trapezoid rule over the hour's steps
+        for _ in range(steps):
+            flow_up, flow_down = p * births * dt, p * deaths * dt
+            p = p - flow_up - flow_down
+            p[:, 1:] += flow_up[:, :-1]
+            p[:, :-1] += flow_down[:, 1:]
+            seen = (p * wait_if).sum(axis=1)
+            total += seen
+        total -= seen / 2.0
+        waits[:, hour] = np.where(lam[:, hour] > 0, np.minimum(total / steps, cap_min), 0.0)
+    return waits
 
 
 DEFAULT_THRESHOLDS = Thresholds()

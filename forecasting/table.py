@@ -14,7 +14,7 @@ import pandas as pd
 
 from forecasting.backtest import MIN_HISTORY, fit_or_fallback, select_model
 from forecasting.calendar import CalendarKind
-from forecasting.crowding import DEFAULT_THRESHOLDS, Thresholds, crowding_levels, expected_wait_min
+from forecasting.crowding import DEFAULT_THRESHOLDS, Thresholds, crowding_levels, day_waits_min
 from forecasting.errors import DataError, ModelError
 from forecasting.models import history_start
 from forecasting.schedule import OpeningSchedule, infer_schedule
@@ -72,9 +72,10 @@ def fit_all(
     three weekly origins before its end (the weekday × hour mean when it has less than four
     weeks). `schedules` is one schedule for all sites, one per site, or None to infer each
     site's from its arrivals. Returns the open hours only, columns `TABLE_COLUMNS`; `lo`/`hi`
-    bound the 80 % interval of arrivals, `est_wait_min` is the Erlang C wait at the mean of
-    the service's queue (`ServicePlan.pool`). `workers` processes fit the sites in parallel
-    (1: in this process); the table is the same whatever their number.
+    bound the 80 % interval of arrivals, `est_wait_min` is the mean wait of the hour's arrivals
+    in the service's queue (`ServicePlan.pool`) through its day (`crowding.day_waits_min`).
+    `workers` processes fit the sites in parallel (1: in this process); the table is the same
+    whatever their number.
     """
     if workers < 1:
         raise DataError(f"workers must be at least 1; got {workers}")
@@ -176,15 +177,35 @@ def _fit_site(job: _SiteJob) -> list[pd.DataFrame]:
 
 
 def _queue_waits(table: pd.DataFrame) -> np.ndarray:
-    """Erlang C wait of each row's queue (a service, or the pool it shares counters with) in
-    its hour: all the queue's arrivals, at the queue's counters, in their arrival-weighted
-    mean service time."""
-    queues = table.groupby(["site", "queue", "hour_start"], sort=False)
-    arrivals = queues["mean"].transform("sum").to_numpy()
-    work = queues["work"].transform("sum").to_numpy()
+    """The wait of each row's queue (a service, or the pool it shares counters with) in its
+    hour, through the queue's day (`day_waits_min`): all the queue's arrivals, at the queue's
+    counters, in their arrival-weighted mean service time. A closed hour between open ones
+    has no arrivals and keeps the counters of the hour before."""
+    keys = ["site", "queue", "hour_start"]
+    queues = table.groupby(keys, sort=False).agg(
+        arrivals=("mean", "sum"), work=("work", "sum"), counters=("counters", "first")
+    ).reset_index()
+    starts = pd.DatetimeIndex(queues["hour_start"])
+    day = queues.groupby(["site", "queue", starts.normalize()], sort=False).ngroup().to_numpy()
+    first = int(starts.hour.min())
+    column = starts.hour.to_numpy() - first
+    shape = (int(day.max()) + 1, int(column.max()) + 1)
+
+    def grid(values: np.ndarray) -> pd.DataFrame:
+        cells = np.full(shape, np.nan)
+        cells[day, column] = values
+        return pd.DataFrame(cells)
+
+    arrivals = queues["arrivals"].to_numpy()
     with np.errstate(divide="ignore", invalid="ignore"):
-        service_min = np.where(arrivals > 0, work / arrivals, 0.0)
-    return expected_wait_min(arrivals, table["counters"].to_numpy(), service_min)
+        service = np.where(arrivals > 0, queues["work"].to_numpy() / arrivals, np.nan)
+    waits = day_waits_min(
+        grid(arrivals).fillna(0.0).to_numpy(),
+        grid(queues["counters"].to_numpy()).ffill(axis=1).fillna(0.0).to_numpy(),
+        grid(service).ffill(axis=1).bfill(axis=1).fillna(1.0).to_numpy(),
+    )
+    queues["wait"] = waits[day, column]
+    return table[keys].merge(queues[[*keys, "wait"]], on=keys, how="left")["wait"].to_numpy()
 
 
 def _schedule_for(

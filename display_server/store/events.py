@@ -111,10 +111,12 @@ def events_with_tickets_after(
 def recent_service_minutes(
     session: Session, *, site: str, since: dt.datetime, per_service: int = 50
 ) -> dict[str, list[float]]:
-    """Durations (minutes) of services completed since `since`, oldest first, per service.
+    """Counter time (minutes) of services completed since `since`, oldest first, per service.
 
-    A service's duration runs from its `started` event to the `completed`/`routed` event of the
-    same ticket and service.
+    It runs from the ticket's last `called` event for the service to its `completed`/`routed`
+    event, as the wait estimator's history counts it: a counter is taken from the call (the
+    walk to it, recalls), not only from the start of the service, and the forecast's waits
+    need what a counter can serve in an hour.
     """
     rows = session.execute(
         select(EventRow.ticket_id, EventRow.service, EventRow.type, EventRow.at)
@@ -122,18 +124,18 @@ def recent_service_minutes(
             EventRow.site == site,
             EventRow.at >= since,
             EventRow.type.in_(
-                [EventType.STARTED.value, EventType.COMPLETED.value, EventType.ROUTED.value]
+                [EventType.CALLED.value, EventType.COMPLETED.value, EventType.ROUTED.value]
             ),
         )
         .order_by(EventRow.seq)
     ).all()
-    started: dict[tuple[int | None, str | None], dt.datetime] = {}
+    called: dict[tuple[int | None, str | None], dt.datetime] = {}
     durations: dict[str, list[float]] = {}
     for ticket_id, service, kind, at in rows:
         key = (ticket_id, service)
-        if kind == EventType.STARTED.value:
-            started[key] = at
-        elif key in started and service is not None:
-            minutes = (at - started.pop(key)).total_seconds() / 60
+        if kind == EventType.CALLED.value:
+            called[key] = at
+        elif key in called and service is not None:
+            minutes = (at - called.pop(key)).total_seconds() / 60
             durations.setdefault(service, []).append(minutes)
     return {service: values[-per_service:] for service, values in durations.items()}

@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from forecasting.crowding import LEVELS, expected_wait_min
+from forecasting.crowding import LEVELS, day_waits_min
 from forecasting.errors import DataError
 from forecasting.plot import render_site_png
 from forecasting.schedule import WARD_OFFICE
@@ -52,10 +52,11 @@ def test_services_that_share_counters_wait_in_one_queue() -> None:
     assert np.array_equal(first["est_wait_min"], second["est_wait_min"])
     arrivals = first["arrivals"] + second["arrivals"]
     work = first["arrivals"] * 1.0 + second["arrivals"] * 0.5
-    expected = expected_wait_min(
-        arrivals.to_numpy(), np.ones(len(arrivals)), (work / arrivals).to_numpy()
+    days = (len(arrivals) // 9, 9)  # the rows are 10 weekdays of 9 open hours, in order
+    expected = day_waits_min(
+        arrivals.to_numpy().reshape(days), np.ones(days), (work / arrivals).to_numpy().reshape(days)
     )
-    assert np.allclose(first["est_wait_min"], expected, atol=0.1)
+    assert np.allclose(first["est_wait_min"], expected.ravel(), atol=0.1)
     assert (pooled["est_wait_min"].to_numpy() >= alone["est_wait_min"].to_numpy()).all()
     assert pooled["est_wait_min"].sum() > alone["est_wait_min"].sum()
 

@@ -1,0 +1,122 @@
+"""Forecast waits against the demo's history (issue 5): what the calendar says, what happened.
+
+    python benchmarks/forecast_waits_demo.py [--test-days 28]
+
+Writes the history `serve --demo` writes (the example ward, a year of simulated visitors, the
+counters calling by their work profiles) into a temporary SQLite database, fits the forecast
+as the server does (`forecast_service.fit_ward`) at a cut `--test-days` before its end, and
+compares each forecast hour with the waits realised in the simulation after the cut:
+
+- per site, hour and service, the forecast wait against the mean realised wait of that hour's
+  arrivals (MAE weighted by arrivals);
+- per site, weekday and hour (the calendar's cells), both averaged over the test weeks and
+  over the services, weighted by arrivals: MAE, and the share of cells whose crowding level
+  (the configured thresholds) is the realised one.
+
+It is a simulation: it says whether the forecast's waits follow the demo's own mechanics (one
+queue building up through a Monday morning), not how well they describe a real office.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from display_server.config import load_config
+from display_server.demo_history import seed_history
+from display_server.forecast_service import fit_ward
+from display_server.store.db import make_engine, make_sessionmaker, upgrade
+from display_server.store.models import TicketRow
+from forecasting.crowding import Thresholds, crowding_levels
+
+END = dt.datetime(2026, 11, 30, 0, 0, tzinfo=dt.UTC)
+
+
+def realised_waits(session: Session, zone: dt.tzinfo, since: dt.datetime) -> pd.DataFrame:
+    """Mean wait of the tickets queued in each site, service and local hour after `since`."""
+    rows = session.execute(
+        select(TicketRow.site, TicketRow.service, TicketRow.queued_at, TicketRow.called_at)
+        .where(TicketRow.queued_at >= since, TicketRow.called_at.is_not(None))
+    ).all()
+    frame = pd.DataFrame(rows, columns=["site", "service", "queued_at", "called_at"])
+    queued = pd.to_datetime(frame["queued_at"], utc=True)
+    frame["wait"] = (pd.to_datetime(frame["called_at"], utc=True) - queued).dt.total_seconds() / 60
+    frame["hour_start"] = queued.dt.tz_convert(zone).dt.floor("h")
+    return (
+        frame.groupby(["site", "service", "hour_start"])
+        .agg(realised=("wait", "mean"), visits=("wait", "size"))
+        .reset_index()
+    )
+
+
+def compare(
+    table: pd.DataFrame, realised: pd.DataFrame, thresholds: Thresholds
+) -> dict[str, float]:
+    both = table.merge(realised, on=["site", "service", "hour_start"], how="inner")
+    weights = both["visits"]
+    hourly = float(np.average((both["est_wait_min"] - both["realised"]).abs(), weights=weights))
+    both["weekday"] = both["hour_start"].dt.day_of_week
+    both["hour"] = both["hour_start"].dt.hour
+    both["forecast_w"] = both["est_wait_min"] * weights
+    both["realised_w"] = both["realised"] * weights
+    cells = both.groupby(["site", "weekday", "hour"])[["forecast_w", "realised_w", "visits"]].sum()
+    forecast = cells["forecast_w"] / cells["visits"]
+    actual = cells["realised_w"] / cells["visits"]
+    same = crowding_levels(forecast.to_numpy(), thresholds) == crowding_levels(
+        actual.to_numpy(), thresholds
+    )
+    return {
+        "hours": len(both),
+        "visits": int(weights.sum()),
+        "hourly_mae_min": round(hourly, 2),
+        "cells": len(cells),
+        "cell_mae_min": round(float((forecast - actual).abs().mean()), 2),
+        "cell_bias_min": round(float((forecast - actual).mean()), 2),
+        "cell_level_agreement": round(float(same.mean()), 3),
+        "realised_cell_mean_min": round(float(actual.mean()), 2),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--test-days", type=int, default=28)
+    args = parser.parse_args(argv)
+    config = load_config(None)
+    zone = config.policy.zone
+    cut = END - dt.timedelta(days=args.test_days)
+    with tempfile.TemporaryDirectory() as folder:
+        url = f"sqlite:///{Path(folder) / 'demo.db'}"
+        upgrade(url)
+        engine = make_engine(url)
+        try:
+            with make_sessionmaker(engine, writer=True)() as session:
+                seed_history(session, config=config, now=END)
+                session.commit()
+            with make_sessionmaker(engine)() as session:
+                began = time.perf_counter()
+                table = fit_ward(session, config=config, now=cut, workers=2)
+                seconds = round(time.perf_counter() - began, 1)
+                realised = realised_waits(session, zone, cut)
+        finally:
+            engine.dispose()
+    table = table[table["hour_start"] < pd.Timestamp(END).tz_convert(zone)]
+    thresholds = Thresholds.from_sequence(config.policy.level_thresholds_min)
+    summary = {"cut": cut.date().isoformat(), "fit_seconds": seconds}
+    print(json.dumps(summary | compare(table, realised, thresholds)), flush=True)
+    for site, rows in table.groupby("site", sort=True):
+        print(json.dumps({"site": site} | compare(rows, realised, thresholds)), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
