@@ -21,16 +21,14 @@ import datetime as dt
 import json
 import statistics
 import sys
-import tempfile
 import time
-from pathlib import Path
 
+from demo_database import simulated_history
 from sqlalchemy import select
 
 from display_server.config import load_config
-from display_server.demo_history import seed_history
 from display_server.replay import ReplayResult, Row, Visit, replay, result_of
-from display_server.store.db import make_engine, make_sessionmaker, upgrade
+from display_server.store.db import make_engine, make_sessionmaker
 from display_server.store.models import TicketRow
 
 #: The end of the simulated history (its last day is the day before).
@@ -61,17 +59,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     config = load_config()
     sites = args.sites or [site.id for site in config.sites]
-    with tempfile.TemporaryDirectory() as tmp:
-        url = f"sqlite:///{Path(tmp) / 'simulated.db'}"
-        upgrade(url)
-        engine = make_engine(url)
-        try:
-            with make_sessionmaker(engine, writer=True)() as session:
-                # Every simulated day gets its whole lifecycle (LIFECYCLE is 8 weeks).
-                seed_history(session, config=config, now=END, days=args.days)
-                session.commit()
-        finally:
-            engine.dispose()
+    # Every simulated day gets its whole lifecycle (`demo_history.LIFECYCLE` is 8 weeks).
+    with simulated_history(config, end=END, days=args.days) as url:
         every: list[Row] = []
         for site in sites:
             visits = site_visits(url, site)

@@ -23,19 +23,17 @@ import argparse
 import datetime as dt
 import json
 import sys
-import tempfile
 import time
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from demo_database import simulated_history
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from display_server.config import load_config
-from display_server.demo_history import seed_history
 from display_server.forecast_service import fit_ward
-from display_server.store.db import make_engine, make_sessionmaker, upgrade
+from display_server.store.db import make_engine, make_sessionmaker
 from display_server.store.models import TicketRow
 from forecasting.crowding import Thresholds, crowding_levels
 
@@ -94,14 +92,9 @@ def main(argv: list[str] | None = None) -> int:
     config = load_config(None)
     zone = config.policy.zone
     cut = END - dt.timedelta(days=args.test_days)
-    with tempfile.TemporaryDirectory() as folder:
-        url = f"sqlite:///{Path(folder) / 'demo.db'}"
-        upgrade(url)
+    with simulated_history(config, end=END, days=365) as url:
         engine = make_engine(url)
         try:
-            with make_sessionmaker(engine, writer=True)() as session:
-                seed_history(session, config=config, now=END)
-                session.commit()
             with make_sessionmaker(engine)() as session:
                 began = time.perf_counter()
                 table = fit_ward(session, config=config, now=cut, workers=2)

@@ -3,24 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 
-import pytest
 from sqlalchemy.orm import Session
 
 from display_server.core.tickets import Event, EventType
-from display_server.store.db import make_engine, make_sessionmaker
 from display_server.store.events import append_event, recent_service_minutes
 from tests.conftest import TUESDAY_10
 from tests.display_server.store.test_issuing import issue
-
-
-@pytest.fixture
-def session(database_url: str) -> Iterator[Session]:
-    engine = make_engine(database_url)
-    with make_sessionmaker(engine, writer=True)() as session:
-        yield session
-    engine.dispose()
 
 
 def _ticket(session: Session) -> int:

@@ -4,7 +4,6 @@ in several; both must give the same numbers, display numbers, events and refusal
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import func, select
@@ -13,19 +12,10 @@ from sqlalchemy.orm import Session
 from display_server.core.rules import NumberFormat
 from display_server.core.tickets import UNSTORED_ID, Channel, Event, EventType, Ticket, TicketStatus
 from display_server.store import issuing
-from display_server.store.db import make_engine, make_sessionmaker
 from display_server.store.models import EventRow, NumberSequenceRow, TicketRow
 from tests.conftest import TUESDAY_10
 
 PREFIXED = NumberFormat("A", 3)
-
-
-@pytest.fixture
-def session(database_url: str) -> Iterator[Session]:
-    engine = make_engine(database_url)
-    with make_sessionmaker(engine, writer=True)() as session:
-        yield session
-    engine.dispose()
 
 
 def unnumbered(service: str = "moving") -> Ticket:
