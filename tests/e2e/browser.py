@@ -161,8 +161,11 @@ def live_server(tmp_path: Path) -> Iterator[LiveServer]:
     server.stop()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
+    """One chromium per test module, closed after it: Playwright's sync API keeps an event
+    loop running in the main thread while it is open, and `asyncio.run` in a later test of
+    another module would fail on it."""
     from playwright.sync_api import sync_playwright
 
     if not shutil.which(CHROMIUM) and not Path(CHROMIUM).exists():
