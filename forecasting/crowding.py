@@ -49,8 +49,8 @@ class Thresholds:
         return cls(*(float(m) for m in minutes))
 
 
-#: A wait the queue cannot work off (more arrivals than the counters can serve, or people and no
-#: counter): every threshold puts it at 大変混雑, and a number keeps the API and plot readable.
+#: The longest hourly wait given, and the wait of one who finds people and no counter: every
+#: threshold puts it at 大変混雑, and a number keeps the API and the plot readable.
 CAP_MIN = 120.0
 #: Queue-days integrated together: sorted by size, so that a small queue's days are not carried
 #: at a large one's truncation and step.
