@@ -102,6 +102,9 @@ class _Calibration:
     def __init__(self) -> None:
         self._bins: dict[int, deque[tuple[float, float]]] = {}  # (score, wait) per bin
         self._steps: list[tuple[int, Band]] | None = None  # (bin, running max) per usable bin
+        #: The highest usable bin's band per minute of its mean score, if it is a doubling bin
+        #: (built with the steps: scores above it take this times their score).
+        self._per_score: Band | None = None
 
     def add(self, score: float, minutes: float) -> None:
         b = bisect.bisect_left(CAL_EDGES, score)
@@ -118,7 +121,11 @@ class _Calibration:
                 if steps:
                     band = Band(*(max(x, y) for x, y in zip(band, steps[-1][1], strict=True)))
                 steps.append((b, band))
-            self._steps = steps
+            self._steps, self._per_score = steps, None
+            if steps and steps[-1][0] > 0 and CAL_EDGES[steps[-1][0] - 1] >= PROPORTIONAL_FROM:
+                top, top_band = steps[-1]
+                mean_score = sum(s for s, _ in self._bins[top]) / len(self._bins[top])
+                self._per_score = Band(*(x / mean_score for x in top_band))
         return self._steps
 
     def band(self, score: float, model: Band) -> Band:
@@ -129,10 +136,8 @@ class _Calibration:
         i = bisect.bisect_right([s for s, _ in steps], b)  # usable bins at or below b
         if i and steps[i - 1][0] == b:
             return steps[i - 1][1]
-        top, top_band = steps[-1]
-        if i == len(steps) and top > 0 and CAL_EDGES[top - 1] >= PROPORTIONAL_FROM:
-            scores = [s for s, _ in self._bins[top]]
-            return Band(*(x * score * len(scores) / sum(scores) for x in top_band))
+        if i == len(steps) and self._per_score is not None:
+            return Band(*(x * score for x in self._per_score))
         # A bin without enough waits between usable ones (a few weeks of a quiet service): a
         # wait of 5 minutes must not take the band of the waits of 0 just below it.
         floor = steps[i - 1][1] if i else _UNBOUNDED_BELOW
