@@ -15,16 +15,18 @@ from display_server.store.db import make_engine, make_sessionmaker, upgrade
 
 
 @contextlib.contextmanager
-def simulated_history(config: WardConfig, *, end: dt.datetime, days: int) -> Iterator[str]:
-    """The URL of a database with `days` of `serve --demo`'s history before `end`'s day,
-    removed on exit."""
+def simulated_history(
+    config: WardConfig, *, end: dt.datetime, days: int, seed: int = 7
+) -> Iterator[str]:
+    """The URL of a database with `days` of `serve --demo`'s history before `end`'s day
+    (`seed` 7 is the demo's own), removed on exit."""
     with tempfile.TemporaryDirectory() as folder:
         url = f"sqlite:///{Path(folder) / 'simulated.db'}"
         upgrade(url)
         engine = make_engine(url)
         try:
             with make_sessionmaker(engine, writer=True)() as session:
-                seed_history(session, config=config, now=end, days=days)
+                seed_history(session, config=config, now=end, days=days, seed=seed)
                 session.commit()
         finally:
             engine.dispose()

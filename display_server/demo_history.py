@@ -14,11 +14,9 @@ It is written only into a log without events: sequence numbers must follow time.
 from __future__ import annotations
 
 import datetime as dt
-import heapq
 import logging
 import secrets
 import zlib
-from collections import deque
 from collections.abc import Iterator
 from typing import Any
 
@@ -28,7 +26,7 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from display_server.config import Service, Site, WardConfig
-from display_server.core import rules
+from display_server.core import rules, serving
 from display_server.core.tickets import Channel, EventType, TicketStatus
 from display_server.forecast_service import refit, schedule_for
 from display_server.history import LOOKBACK
@@ -175,33 +173,34 @@ _Visit = tuple[dt.datetime, str, dt.datetime, dt.datetime, dt.datetime]
 def _serve(
     site: Site, times: dict[str, list[dt.datetime]], rng: np.random.Generator
 ) -> dict[str, list[_Visit]]:
-    """One day at the site's counters, each calling by the office's rule
-    (`rules.service_to_call`; the history has no priority tickets). A counter with nobody
-    waiting takes the next ticket of its profile to arrive. Per service, visits in the order of
-    `times`."""
-    lines = {service: deque(enumerate(issued)) for service, issued in times.items()}
-    minutes = {service.id: service.default_service_minutes for service in site.services}
-    visits: dict[str, list[_Visit | None]] = {s: [None] * len(t) for s, t in times.items()}
+    """One day at the site's counters (`serving.serve_day`: each calls by the office's rule;
+    the history has no priority tickets), counted in minutes from the day's first arrival.
+    Per service, visits in the order of `times`."""
     opening = min((t[0] for t in times.values() if t), default=None)
     if opening is None:
         return {}
-    free = [(opening, n) for n in range(len(site.counters))]
-    heapq.heapify(free)
-    while free:
-        now, n = heapq.heappop(free)
-        counter = site.counters[n]
-        heads = {s: lines[s][0][1] for s in counter.services if lines.get(s)}
-        if not heads:
-            continue  # nothing left today that this counter serves
-        waiting = {s: issued for s, issued in heads.items() if issued <= now}
-        service = rules.service_to_call(counter, waiting) or min(heads, key=heads.__getitem__)
-        index, issued = lines[service].popleft()
-        called = max(now, issued)
-        started = called + dt.timedelta(minutes=WALK_MIN)
-        finished = started + dt.timedelta(minutes=float(rng.exponential(minutes[service])))
-        visits[service][index] = (issued, counter.id, called, started, finished)
-        heapq.heappush(free, (finished, n))
-    return {service: [v for v in served if v is not None] for service, served in visits.items()}
+    minutes = {service.id: service.default_service_minutes for service in site.services}
+
+    def counter_time(service: str) -> float:
+        return WALK_MIN + float(rng.exponential(minutes[service]))
+
+    def at(minute: float) -> dt.datetime:
+        return opening + dt.timedelta(minutes=minute)
+
+    turns = serving.serve_day(
+        {s: [(t - opening).total_seconds() / 60 for t in issued] for s, issued in times.items()},
+        site.counters,
+        counter_time,
+    )
+    return {
+        service: [
+            (issued, site.counters[turn.counter].id, at(turn.called),
+             at(turn.called + WALK_MIN), at(turn.finished))
+            for issued, turn in zip(times[service], served, strict=True)
+            if turn is not None
+        ]
+        for service, served in turns.items()
+    }
 
 
 def _ticket(

@@ -24,6 +24,7 @@ from starlette.concurrency import run_in_threadpool
 
 from display_server.config import WEEKDAYS, OpeningHours, Site, WardConfig
 from display_server.core.tickets import EventType
+from display_server.forecast_waits import CounterSimulation
 from display_server.office import SERVICE_HISTORY
 from display_server.runtime import Runtime
 from display_server.settings import Settings
@@ -33,7 +34,6 @@ from display_server.store.models import EventRow, ForecastRow
 from forecasting import (
     DataError,
     OpeningSchedule,
-    ServicePlan,
     Thresholds,
     available_cpus,
     fit_all,
@@ -47,8 +47,6 @@ log = logging.getLogger("madoguchi.forecast")
 HISTORY = dt.timedelta(weeks=53)
 #: The API serves up to 28 days ahead, so that is what every fit forecasts.
 HORIZON_DAYS = 28
-#: Fewer finished services than this and the configured service time is used instead.
-MIN_SERVICE_SAMPLES = 10
 #: How often the refit loop looks at the clock; a refit happens at the first look of a day.
 REFIT_CHECK_S = 600.0
 
@@ -88,49 +86,6 @@ def schedule_for(config: WardConfig, site: Site, first: dt.date, last: dt.date) 
     return OpeningSchedule.from_ranges(ranges, closed_dates=closed, closed_on_holidays=False)
 
 
-def plans_for(
-    site: Site, observed_minutes: dict[str, list[float]]
-) -> dict[tuple[str, str], ServicePlan]:
-    """Staffing per service: the counters of its pool (`service_pools`), at most the site's
-    `planned_counters` of the weekday; the recent mean service time when there is enough.
-
-    Counting for each service every counter whose work profile has it would count a counter
-    that serves three services three times: the example Nerima office's five counters would
-    have been eleven, and its calendar "quiet" all year.
-    """
-    plans = {}
-    for members in service_pools(site):
-        serving = sum(1 for counter in site.counters if members & set(counter.services))
-        by_hour = {
-            (WEEKDAYS.index(day), hour): min(planned, serving)
-            for day, planned in site.planned_counters.items()
-            if day in WEEKDAYS
-            for hour in range(24)
-        }
-        pool = "+".join(sorted(members)) if len(members) > 1 else None
-        for service in (s for s in site.services if s.id in members):
-            observed = observed_minutes.get(service.id, [])
-            minutes = (
-                float(np.mean(observed))
-                if len(observed) >= MIN_SERVICE_SAMPLES
-                else service.default_service_minutes
-            )
-            plans[(site.id, service.id)] = ServicePlan(serving, minutes, by_hour, pool)
-    return plans
-
-
-def service_pools(site: Site) -> list[frozenset[str]]:
-    """The site's services grouped by the counters they share: two services are in one pool
-    when a counter serves both, or both share a counter with a third (connected components
-    of the counter × service graph). A service no counter serves is a pool of its own."""
-    pools: list[set[str]] = []
-    for group in [{s.id} for s in site.services] + [set(c.services) for c in site.counters]:
-        touching = [pool for pool in pools if pool & group]
-        merged = group.union(*touching)
-        pools = [pool for pool in pools if not pool & group] + [merged]
-    return [frozenset(pool) for pool in pools]
-
-
 def fit_ward(
     session: Session, *, config: WardConfig, now: dt.datetime, workers: int = 1
 ) -> pd.DataFrame:
@@ -164,20 +119,20 @@ def fit_ward(
         end=pd.Timestamp(local_now.date() + dt.timedelta(days=1)),
         tz=config.policy.timezone,
     )
-    schedules, plans = {}, {}
+    schedules, simulations = {}, {}
     since = now - SERVICE_HISTORY
     for site in config.sites:
         schedules[site.id] = schedule_for(config, site, first, last)
         observed = event_store.recent_service_minutes(session, site=site.id, since=since)
-        plans.update(plans_for(site, observed))
+        simulations[site.id] = CounterSimulation(site, observed)
     table = fit_all(
         arrivals,
         schedules,
         pd.Timestamp(local_now.replace(tzinfo=None)),
         horizon_days=HORIZON_DAYS,
-        plans=plans,
         thresholds=Thresholds.from_sequence(config.policy.level_thresholds_min),
         workers=workers,
+        day_waits=simulations,
     )
     table["hour_start"] = pd.DatetimeIndex(table["hour_start"]).tz_localize(zone)
     return table

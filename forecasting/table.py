@@ -5,9 +5,10 @@ from __future__ import annotations
 import datetime as dt
 import multiprocessing
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 import pandas as pd
@@ -19,7 +20,7 @@ from forecasting.errors import DataError, ModelError
 from forecasting.models import history_start
 from forecasting.schedule import OpeningSchedule, infer_schedule
 
-__all__ = ["TABLE_COLUMNS", "ServicePlan", "available_cpus", "fit_all"]
+__all__ = ["TABLE_COLUMNS", "DayWaits", "ServicePlan", "available_cpus", "fit_all"]
 
 TABLE_COLUMNS = [
     "site",
@@ -36,23 +37,21 @@ TABLE_COLUMNS = [
 
 @dataclass(frozen=True)
 class ServicePlan:
-    """Planned staffing of one service: open counters and mean service time."""
+    """Planned staffing of one service on its own: open counters and mean service time."""
 
     counters: int = 1
     service_min: float = 10.0
-    #: Exceptions to `counters` by (weekday Mon=0, hour), e.g. a lunch-time skeleton crew.
-    counters_by_hour: Mapping[tuple[int, int], int] = field(default_factory=dict)
-    #: Services of a site with the same pool are served by the same counters (a counter that
-    #: serves several services): they wait in one queue of all their arrivals, served in their
-    #: arrival-weighted mean service time, and `counters` is the pool's. None: its own counters.
-    pool: str | None = None
 
-    def counters_at(self, index: pd.DatetimeIndex) -> np.ndarray:
-        """Planned open counters for each hour of `index`."""
-        return np.array(
-            [self.counters_by_hour.get((t.weekday(), t.hour), self.counters) for t in index],
-            dtype=float,
-        )
+
+class DayWaits(Protocol):
+    """Expected waits of one site's day, per service and hour, from its forecast arrivals
+    (means per open hour, in the order of `hours`): a simulation of counters that serve
+    several services, which `ServicePlan`'s queue of one service cannot describe. It must be
+    picklable for the worker processes and give the same waits in any process."""
+
+    def __call__(
+        self, day: dt.date, hours: Sequence[int], arrivals: Mapping[str, np.ndarray]
+    ) -> Mapping[str, np.ndarray]: ...
 
 
 def fit_all(
@@ -65,6 +64,7 @@ def fit_all(
     thresholds: Thresholds = DEFAULT_THRESHOLDS,
     calendar: CalendarKind = "jp",
     workers: int = 1,
+    day_waits: Mapping[str, DayWaits] | None = None,
 ) -> pd.DataFrame:
     """Forecast every (site, service) of an hourly frame from the start of `now`'s day.
 
@@ -72,8 +72,9 @@ def fit_all(
     three weekly origins before its end (the weekday × hour mean when it has less than four
     weeks). `schedules` is one schedule for all sites, one per site, or None to infer each
     site's from its arrivals. Returns the open hours only, columns `TABLE_COLUMNS`; `lo`/`hi`
-    bound the 80 % interval of arrivals, `est_wait_min` is the mean wait of the hour's arrivals
-    in the service's queue (`ServicePlan.pool`) through its day (`crowding.day_waits_min`).
+    bound the 80 % interval of arrivals, `est_wait_min` is the mean wait of the hour's arrivals:
+    what the site's `day_waits` gives, else that of the service's own queue at its
+    `ServicePlan` through its day (`crowding.day_waits_min`).
     `workers` processes fit the sites in parallel (1: in this process); the table is the same
     whatever their number.
     """
@@ -99,6 +100,7 @@ def fit_all(
                 service: plan for (of, service), plan in (plans or {}).items() if of == str(site)
             },
             calendar=calendar,
+            day_waits=(day_waits or {}).get(str(site)),
         )
         for site, rows in train.groupby("site", sort=True)
     ]
@@ -106,7 +108,10 @@ def fit_all(
     if not parts:
         return pd.DataFrame(columns=TABLE_COLUMNS)
     table = pd.concat(parts, ignore_index=True)
-    wait = _queue_waits(table)
+    wait = table["wait"].to_numpy(copy=True)
+    planned = np.isnan(wait)
+    if planned.any():
+        wait[planned] = _queue_waits(table[planned])
     table["arrivals"] = table["mean"].round(2)
     table["est_wait_min"] = np.round(wait, 1)
     table["level"] = crowding_levels(wait, thresholds)
@@ -123,6 +128,7 @@ class _SiteJob:
     index: pd.DatetimeIndex
     plans: Mapping[str, ServicePlan]
     calendar: CalendarKind
+    day_waits: DayWaits | None
 
 
 def _run(jobs: list[_SiteJob], workers: int) -> list[list[pd.DataFrame]]:
@@ -167,45 +173,54 @@ def _fit_site(job: _SiteJob) -> list[pd.DataFrame]:
                     "lo": predicted["lo80"].to_numpy(),
                     "hi": predicted["hi80"].to_numpy(),
                     "model": model.name,
-                    "queue": plan.pool or f"\x1f{service}",
-                    "counters": plan.counters_at(hours),
-                    "work": predicted["mean"].to_numpy() * plan.service_min,
+                    "counters": float(plan.counters),
+                    "service_min": plan.service_min,
+                    "wait": np.nan,
                 }
             )
         )
+    if job.day_waits is not None and parts:
+        _simulated_waits(parts, job.day_waits)
     return parts
 
 
+def _simulated_waits(parts: list[pd.DataFrame], day_waits: DayWaits) -> None:
+    """Fill the `wait` of one site's services (`parts`, one frame each, all with the same
+    hours) day by day from `day_waits`."""
+    starts = pd.DatetimeIndex(parts[0]["hour_start"])
+    for day in np.unique(starts.normalize()):
+        rows = np.flatnonzero(starts.normalize() == day)
+        waits = day_waits(
+            pd.Timestamp(day).date(),
+            [int(hour) for hour in starts[rows].hour],
+            {str(part["service"].iat[0]): part["mean"].to_numpy()[rows] for part in parts},
+        )
+        for part in parts:
+            part.loc[part.index[rows], "wait"] = waits[str(part["service"].iat[0])]
+
+
 def _queue_waits(table: pd.DataFrame) -> np.ndarray:
-    """The wait of each row's queue (a service, or the pool it shares counters with) in its
-    hour, through the queue's day (`day_waits_min`): all the queue's arrivals, at the queue's
-    counters, in their arrival-weighted mean service time. A closed hour between open ones
-    has no arrivals and keeps the counters of the hour before."""
-    keys = ["site", "queue", "hour_start"]
-    queues = table.groupby(keys, sort=False).agg(
-        arrivals=("mean", "sum"), work=("work", "sum"), counters=("counters", "first")
-    ).reset_index()
-    starts = pd.DatetimeIndex(queues["hour_start"])
-    day = queues.groupby(["site", "queue", starts.normalize()], sort=False).ngroup().to_numpy()
+    """The wait in each row's hour of its service's own queue at its plan, through the
+    queue's day (`day_waits_min`). A closed hour between open ones has no arrivals."""
+    starts = pd.DatetimeIndex(table["hour_start"])
+    day = table.groupby(["site", "service", starts.normalize()], sort=False).ngroup().to_numpy()
     first = int(starts.hour.min())
     column = starts.hour.to_numpy() - first
     shape = (int(day.max()) + 1, int(column.max()) + 1)
 
-    def grid(values: np.ndarray) -> pd.DataFrame:
+    def grid(values: np.ndarray) -> np.ndarray:
         cells = np.full(shape, np.nan)
         cells[day, column] = values
-        return pd.DataFrame(cells)
+        return pd.DataFrame(cells).ffill(axis=1).bfill(axis=1).to_numpy()
 
-    arrivals = queues["arrivals"].to_numpy()
-    with np.errstate(divide="ignore", invalid="ignore"):
-        service = np.where(arrivals > 0, queues["work"].to_numpy() / arrivals, np.nan)
+    arrivals = np.zeros(shape)
+    arrivals[day, column] = table["mean"].to_numpy()
     waits = day_waits_min(
-        grid(arrivals).fillna(0.0).to_numpy(),
-        grid(queues["counters"].to_numpy()).ffill(axis=1).fillna(0.0).to_numpy(),
-        grid(service).ffill(axis=1).bfill(axis=1).fillna(1.0).to_numpy(),
+        arrivals,
+        grid(table["counters"].to_numpy(dtype=float)),
+        grid(table["service_min"].to_numpy(dtype=float)),
     )
-    queues["wait"] = waits[day, column]
-    return table[keys].merge(queues[[*keys, "wait"]], on=keys, how="left")["wait"].to_numpy()
+    return waits[day, column]
 
 
 def _schedule_for(

@@ -1,4 +1,4 @@
-"""The server's forecast: configured schedules and plans, a refit from the event log, the
+"""The server's forecast: configured schedules, a refit from the event log, the
 nightly staleness rule, site-level hours, best times, and the demo's simulated history."""
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from display_server.config import OpeningHours, WardConfig
 from display_server.core.estimate_model import Band
 from display_server.core.tickets import Event, EventType
 from display_server.demo_history import SCORED, _serve, seed_history
-from display_server.forecast_service import HourForecast, best_hours, open_hours, plans_for
+from display_server.forecast_service import HourForecast, best_hours, open_hours
 from display_server.history import SiteHistories
 from display_server.runtime import Runtime
 from display_server.settings import Settings
@@ -85,24 +85,6 @@ def test_schedule_closes_weekends_holidays_and_new_year(example_config: WardConf
     assert not is_open("2026-11-28 09:00")  # Saturday
     assert not is_open("2026-12-29 09:00")  # 年末年始 (closed_dates)
     assert is_open("2027-01-04 09:00")
-
-
-def test_plans_use_profiles_planned_counters_and_observed_minutes(
-    example_config: WardConfig,
-) -> None:
-    site = example_config.sites[0].model_copy(update={"planned_counters": {"mon": 1}})
-    plans = plans_for(site, {"seal": [4.0] * 10, "tax": [1.0] * 3})
-    moving = plans[("nerima", "moving")]
-    # Counters 1, 2 and 5 have it in their profile, and share it with services that counter 3
-    # serves too: one pool of four counters. Counter 4 serves マイナンバーカード alone.
-    pool = "certificates+child+moving+nhi+seal+tax"
-    assert (moving.counters, moving.pool) == (4, pool)
-    assert {plans[("nerima", s)].pool for s in ("certificates", "seal", "child")} == {pool}
-    assert (plans[("nerima", "mynumber")].counters, plans[("nerima", "mynumber")].pool) == (1, None)
-    assert moving.counters_by_hour[(0, 10)] == 1 and (1, 10) not in moving.counters_by_hour
-    assert moving.service_min == 18  # configured: nothing observed
-    assert plans[("nerima", "seal")].service_min == 4.0  # enough observed
-    assert plans[("nerima", "tax")].service_min == 7  # too few observed
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)

@@ -1,10 +1,14 @@
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 import pytest
 
-from forecasting.crowding import LEVELS, day_waits_min
+from forecasting.crowding import LEVELS
 from forecasting.errors import DataError
 from forecasting.plot import render_site_png
 from forecasting.schedule import WARD_OFFICE
@@ -38,27 +42,33 @@ def test_more_counters_mean_shorter_waits() -> None:
     assert (more <= first).all() and more.sum() < first.sum()
 
 
-def test_services_that_share_counters_wait_in_one_queue() -> None:
-    # One counter serves both services: each waits as one queue of both their arrivals, not
-    # as if the counter were its alone.
-    shared = {
-        ("site01", "service1"): ServicePlan(1, service_min=1.0, pool="both"),
-        ("site01", "service2"): ServicePlan(1, service_min=0.5, pool="both"),
-    }
-    own = {key: ServicePlan(1, service_min=plan.service_min) for key, plan in shared.items()}
-    pooled = fit_all(_arrivals(), WARD_OFFICE, NOW, plans=shared)
-    alone = fit_all(_arrivals(), WARD_OFFICE, NOW, plans=own)
-    first, second = (pooled[pooled["service"] == s].reset_index() for s in ("service1", "service2"))
-    assert np.array_equal(first["est_wait_min"], second["est_wait_min"])
-    arrivals = first["arrivals"] + second["arrivals"]
-    work = first["arrivals"] * 1.0 + second["arrivals"] * 0.5
-    days = (len(arrivals) // 9, 9)  # the rows are 10 weekdays of 9 open hours, in order
-    expected = day_waits_min(
-        arrivals.to_numpy().reshape(days), np.ones(days), (work / arrivals).to_numpy().reshape(days)
+@dataclass(frozen=True)
+class WaitByHour:
+    """A site's day waits (`DayWaits`): the hour of day in minutes, plus the hour's arrivals
+    of all services."""
+
+    def __call__(
+        self, day: dt.date, hours: Sequence[int], arrivals: Mapping[str, np.ndarray]
+    ) -> dict[str, np.ndarray]:
+        assert day.weekday() < 5 and all(len(a) == len(hours) for a in arrivals.values())
+        everyone = sum(arrivals.values())
+        return {service: np.asarray(hours, dtype=float) + everyone for service in arrivals}
+
+
+def test_a_sites_day_waits_replace_its_planned_queues() -> None:
+    plans = {("site01", "service1"): ServicePlan(counters=2, service_min=8.0)}
+    planned = fit_all(_arrivals(), WARD_OFFICE, NOW, horizon_days=7, plans=plans)
+    simulated = fit_all(
+        _arrivals(), WARD_OFFICE, NOW, horizon_days=7, plans=plans,
+        day_waits={"site01": WaitByHour()},
     )
-    assert np.allclose(first["est_wait_min"], expected.ravel(), atol=0.1)
-    assert (pooled["est_wait_min"].to_numpy() >= alone["est_wait_min"].to_numpy()).all()
-    assert pooled["est_wait_min"].sum() > alone["est_wait_min"].sum()
+    hours = pd.DatetimeIndex(simulated["hour_start"]).hour
+    both = simulated.groupby("hour_start")["arrivals"].transform("sum")
+    assert np.allclose(simulated["est_wait_min"], hours + both, atol=0.1)
+    wait = simulated["est_wait_min"]
+    assert (simulated["level"] == np.where(wait >= 30, "busy", "moderate")).all()
+    assert wait.min() >= 15 and wait.max() < 60
+    assert not np.allclose(planned["est_wait_min"], simulated["est_wait_min"])
 
 
 def test_only_history_before_now_is_used() -> None:
@@ -77,10 +87,11 @@ def test_worker_processes_fit_the_same_table() -> None:
             for k, n in enumerate([1, 3, 2])
         ]
     )
-    plans = {("site1", service): ServicePlan(2, pool="p") for service in ("service1", "service2")}
+    plans = {("site1", service): ServicePlan(2) for service in ("service1", "service2")}
     now = pd.Timestamp("2025-03-03")
-    here = fit_all(arrivals, WARD_OFFICE, now, plans=plans)
-    spread = fit_all(arrivals, WARD_OFFICE, now, plans=plans, workers=2)
+    day_waits = {"site2": WaitByHour()}
+    here = fit_all(arrivals, WARD_OFFICE, now, plans=plans, day_waits=day_waits)
+    spread = fit_all(arrivals, WARD_OFFICE, now, plans=plans, workers=2, day_waits=day_waits)
     assert set(here["site"]) == {"site0", "site1", "site2"}
     pd.testing.assert_frame_equal(spread, here)
 
