@@ -1,9 +1,10 @@
 """Crowding forecasts for the server: the event log in, the stored forecast table out.
 
-Tickets issued (events of type `issued`) become hourly arrivals per site and service; the ward
-configuration gives each site's opening schedule (hours up to the reception cut-off, closed
-dates, holidays) and staffing plan; `forecasting.fit_all` fits every series and the table
-replaces the stored one. `refit_nightly` keeps it fresh; pages read it back through
+Tickets joining a service's line (events `issued`, and `routed` to a route's next service)
+become hourly arrivals per site and service; the ward configuration gives each site's opening
+schedule (hours up to the reception cut-off, closed dates, holidays) and its counters, at which
+the expected waits are simulated (`forecast_waits`); `forecasting.fit_all` fits every series
+and the table replaces the stored one. `refit_nightly` keeps it fresh; pages read it back through
 `site_hours` and `best_hours`.
 """
 
@@ -91,6 +92,9 @@ def fit_ward(
 ) -> pd.DataFrame:
     """Forecast every configured series from the event log; `hour_start` is aware local time.
 
+    A series' arrivals are the tickets issued for the service and those routed to it from the
+    step before on their route: both wait in its line.
+
     `workers` processes fit the sites (`forecasting.fit_all`). Raises `forecasting.DataError`
     when no ticket was issued in the history window.
     """
@@ -99,15 +103,24 @@ def fit_ward(
     first = (local_now - HISTORY).date()
     last = local_now.date() + dt.timedelta(days=HORIZON_DAYS)
     known = {(site.id, service.id) for site in config.sites for service in site.services}
-    rows = session.execute(
+    window = (EventRow.at >= dt.datetime.combine(first, dt.time(), zone), EventRow.at < now)
+    issued = session.execute(
         select(EventRow.site, EventRow.service, EventRow.at).where(
-            EventRow.type == EventType.ISSUED.value,
-            EventRow.at >= dt.datetime.combine(first, dt.time(), zone),
-            EventRow.at < now,
+            EventRow.type == EventType.ISSUED.value, *window
         )
     ).all()
+    # A route's next step joins that service's line when the step before it is done.
+    routed = session.execute(
+        select(EventRow.site, EventRow.data, EventRow.at).where(
+            EventRow.type == EventType.ROUTED.value, *window
+        )
+    ).all()
+    joined = [
+        *((row.site, row.service, row.at) for row in issued),
+        *((row.site, row.data.get("next_service"), row.at) for row in routed),
+    ]
     events = pd.DataFrame(
-        [row for row in rows if (row.site, row.service) in known],
+        [row for row in joined if (row[0], row[1]) in known],
         columns=["site", "service", "issued_at"],
     )
     if events.empty:

@@ -37,9 +37,10 @@ PATTERN = {9: 6, 10: 4, 14: 1}
 
 
 def seed_pattern(runtime: Runtime, *, weeks: int = 10, site: str = "nerima",
-                 service: str = "moving") -> None:
+                 service: str = "moving", routed_to: str | None = None) -> None:
     """`PATTERN` arrivals on every open day of the `weeks` before the clock's day, and on the
-    clock's day until now (a morning without arrivals would be news to the forecast)."""
+    clock's day until now (a morning without arrivals would be news to the forecast): tickets
+    issued for `service`, or with `routed_to`, tickets done at `service` and routed there."""
     config, now = runtime.config, runtime.now()
     site_config = config.site(site)
     assert site_config is not None
@@ -53,7 +54,12 @@ def seed_pattern(runtime: Runtime, *, weeks: int = 10, site: str = "nerima",
                     at = dt.datetime.combine(day, dt.time(hour, 5 * k), JST)
                     if at >= now:
                         break
-                    event = Event(type=EventType.ISSUED, site=site, at=at, service=service)
+                    event = (
+                        Event(type=EventType.ISSUED, site=site, at=at, service=service)
+                        if routed_to is None
+                        else Event(type=EventType.ROUTED, site=site, at=at, service=service,
+                                   data={"next_service": routed_to})
+                    )
                     event_store.append_event(session, event=event)
         session.commit()
 
@@ -103,6 +109,23 @@ def test_refit_stores_the_pattern_and_only_open_hours(client: TestClient) -> Non
     assert sum(by_hour[9]) / len(by_hour[9]) == pytest.approx(6, abs=1)
     assert sum(by_hour[14]) / len(by_hour[14]) == pytest.approx(1, abs=0.5)
     assert max(by_hour[12]) < 0.5
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_tickets_routed_to_a_service_arrive_at_it(client: TestClient) -> None:
+    runtime = runtime_of(client)
+    seed_pattern(runtime)
+    seed_pattern(runtime, routed_to="nhi")  # each moving-in visitor goes on to 国民健康保険
+    assert refit(runtime) > 0
+    with runtime.sessions() as session:
+        rows = session.scalars(select(ForecastRow)).all()
+    nine = defaultdict(list)
+    for row in rows:
+        if row.hour_start.astimezone(JST).hour == 9:
+            nine[row.service].append(row.arrivals)
+    assert set(nine) == {"moving", "nhi"}
+    assert mean(nine["nhi"]) == pytest.approx(6, abs=1)
+    assert mean(nine["moving"]) == pytest.approx(6, abs=1)  # the routing is not an arrival
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
