@@ -41,7 +41,7 @@ MIN_SERVICE_SAMPLES = 10
 
 @dataclass(frozen=True)
 class CounterSimulation:
-    """Expected waits per service and hour of one day of `site` (`forecasting.DayWaits`).
+    """Expected waits per service and hour of one day of `site` (a `forecasting.table.DayWaits`).
 
     Counters open: the first `site.planned_counters[weekday]` of the configuration's order
     when given, else all. Counter times (call to free, `store.events.recent_service_minutes`)
