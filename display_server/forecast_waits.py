@@ -2,8 +2,8 @@
 
 `forecasting.fit_all` alone puts the services that share counters into one M/M/c queue whose
 counters are interchangeable. A ward office's are not: each counter serves the services of its
-work profile, in its own order. On the demo's history that queue left the forecast waits
-3.7 minutes low on average, 8.8 at Shakujii. Here each forecast day is served many times at
+work profile, in its own order. On three of the demo's histories that queue left the forecast
+waits 4.4 minutes low on average, 9.8 at Shakujii. Here each forecast day is served many times at
 the site's counters (`core.serving.serve_day`, the calling rule the server applies), with
 Poisson arrivals at the forecast rates spread over each hour's reception window and counter
 times drawn from those observed; an hour's wait is the mean over the replications of its
