@@ -41,16 +41,21 @@ log = logging.getLogger("madoguchi.demo")
 #: How busy the counters are in an open hour of average weight in the ward's weekday × hour
 #: profile, which makes Monday mornings nearly twice that and Friday afternoons less.
 LOAD = 0.55
-#: Tickets of the last weeks get their whole life logged (for the statistics page and the
-#: observed service times); older ones only their `issued` event, which is all the forecast
-#: reads — a full year of lifecycles would quadruple the rows and the seconds to write them.
-LIFECYCLE = dt.timedelta(weeks=8)
 #: The walk from the waiting area to the counter after a call, in minutes.
 WALK_MIN = 1.0
-#: Tickets of the last weeks carry the wait estimator's score at issue, as the server's do, so
-#: that the estimates learn from realised waits from the first minute: the server reads two weeks
-#: (`history.LOOKBACK`); the week before them warms up the replay that computes the scores.
-SCORED = LOOKBACK + dt.timedelta(weeks=1)
+#: Tickets of the last weeks get their whole life logged (for the calibration, the statistics
+#: page and the observed service times), as far back as the server reads (`history.LOOKBACK`);
+#: older ones only their `issued` event, which is all the forecast reads — a full year of
+#: lifecycles would quadruple the rows and the seconds to write them.
+LIFECYCLE = LOOKBACK
+#: Tickets of the last two weeks carry the wait estimator's score at issue, as the server's do,
+#: so that the estimates learn from realised waits from the first minute. Two, not all of
+#: `LIFECYCLE`: the replay that computes the scores took 6 s more of the demo's first start
+#: for eight.
+SCORED = dt.timedelta(weeks=2)
+#: The replay starts this long before `SCORED`: with no history yet, its first days' scores
+#: would say little about the waits that follow them.
+REPLAY_WARM_UP = dt.timedelta(weeks=1)
 
 
 def mean_per_hour(site: Site, service: Service) -> float:
@@ -221,10 +226,12 @@ def _ticket(
 
 
 def _scores(tickets: list[dict[str, Any]], *, since: dt.date) -> dict[int, float]:
-    """Each ticket's score at issue from the day `since` on, by id: a replay of those days
-    through the wait estimator (`replay.replay`, counter = server, service = queue)."""
+    """Each ticket's score at issue from the day `since` on, by id: a replay through the wait
+    estimator (`replay.replay`, counter = server, service = queue) from `REPLAY_WARM_UP`
+    before it."""
     recent = sorted(
-        (t for t in tickets if t["business_date"] >= since), key=lambda t: t["issued_at"]
+        (t for t in tickets if t["business_date"] >= since - REPLAY_WARM_UP),
+        key=lambda t: t["issued_at"],
     )
     result = replay([
         Visit(row=i, arrival=t["issued_at"], service_start=t["called_at"],
@@ -232,7 +239,9 @@ def _scores(tickets: list[dict[str, Any]], *, since: dt.date) -> dict[int, float
         for i, t in enumerate(recent)
     ])
     return {
-        t["id"]: score for t, score in zip(recent, result.scores, strict=True) if score is not None
+        t["id"]: score
+        for t, score in zip(recent, result.scores, strict=True)
+        if score is not None and t["business_date"] >= since
     }
 
 

@@ -50,6 +50,7 @@ _EVENTS_AFTER = (
     .order_by(EventRow.seq)
     .limit(bindparam("limit"))
 )
+_EVENTS_UP_TO = _EVENTS_AFTER.where(EventRow.seq <= bindparam("upto"))
 # Each event with its ticket as it is now: one round trip where a catch-up needs both.
 _EVENTS_AFTER_WITH_TICKETS = _EVENTS_AFTER.add_columns(*TICKET_COLUMNS).outerjoin_from(
     EventRow, TicketRow, TicketRow.id == EventRow.ticket_id
@@ -95,6 +96,15 @@ def events_between(
     if site is not None:
         query = query.where(EventRow.site == site)
     return list(session.scalars(query.order_by(EventRow.site, EventRow.seq)))
+
+
+def events_after(
+    session: Session, *, site: str, seq: int, upto: int, limit: int
+) -> Sequence[Row[Any]]:
+    """Events of `site` with a sequence number above `seq` and at most `upto`, oldest first,
+    without their tickets — for a catch-up over events whose tickets it has read already."""
+    params = {"site": site, "seq": seq, "upto": upto, "limit": limit}
+    return session.execute(_EVENTS_UP_TO, params).all()
 
 
 def events_with_tickets_after(

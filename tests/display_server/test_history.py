@@ -3,12 +3,19 @@ also when another process (here: a second app on the same database) made the cha
 
 from __future__ import annotations
 
+import datetime as dt
+
 from fastapi.testclient import TestClient
 
 from display_server import office
 from display_server.app import create_app
+from display_server.core.estimate_model import Band
+from display_server.core.tickets import Event, EventType
+from display_server.history import SiteHistories
 from display_server.settings import Settings
-from tests.conftest import FakeClock
+from display_server.store import events as event_store
+from tests.conftest import TUESDAY_10, FakeClock
+from tests.display_server.store.test_issuing import issue as issue_in_store
 from tests.helpers import counter_action, issue, make_token, runtime_of
 
 
@@ -51,3 +58,22 @@ def test_cache_follows_changes_made_by_another_process(
     assert {service for _, service, _ in waiting} == {"nhi", "moving", "tax"}
     assert len(waiting) == 3
     assert ("nerima-1", "open", "") in cached  # opened by the other process (its event)
+
+
+def test_a_cold_history_calibrates_on_the_weeks_before_its_start(client: TestClient) -> None:
+    # 40 tickets five weeks before now, scored 1.5 minutes at issue and called 12 minutes
+    # later: a restart that read two weeks of events showed the model's range instead.
+    runtime = runtime_of(client)
+    with runtime.writer_sessions() as session:
+        for _ in range(40):
+            issued = issue_in_store(session)
+            assert issued is not None
+            ticket = issued[0]
+            called = Event(EventType.CALLED, "nerima", TUESDAY_10 + dt.timedelta(minutes=12),
+                           ticket_id=ticket.id, counter="nerima-1", service=ticket.service)
+            event_store.append_event(session, event=called)
+        session.commit()
+    model = Band(low=40.0, median=55.0, mean=60.0, high=90.0)
+    with runtime.sessions() as session:
+        view = SiteHistories().get(session, site="nerima", now=TUESDAY_10 + dt.timedelta(weeks=5))
+    assert view.history.calibrated("moving", False, 1.5, model) == Band(12.0, 12.0, 12.0, 12.0)
