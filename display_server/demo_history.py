@@ -48,11 +48,12 @@ WALK_MIN = 1.0
 #: older ones only their `issued` event, which is all the forecast reads — a full year of
 #: lifecycles would quadruple the rows and the seconds to write them.
 LIFECYCLE = LOOKBACK
-#: Tickets of the last two weeks carry the wait estimator's score at issue, as the server's do,
-#: so that the estimates learn from realised waits from the first minute. Two, not all of
-#: `LIFECYCLE`: the replay that computes the scores took 6 s more of the demo's first start
-#: for eight.
-SCORED = dt.timedelta(weeks=2)
+#: Tickets of those weeks also carry the wait estimator's score at issue, as the server's do,
+#: so that the estimates learn from realised waits from the first minute: with two weeks, a
+#: fresh demo's quieter services had no usable score bin and showed the model's range
+#: (Shakujii's マイナンバーカード at a score of 15 minutes: 1–64 minutes; calibrated on eight
+#: weeks: 2–33). The replay that computes them takes about 8 s of the demo's first start.
+SCORED = LIFECYCLE
 #: The replay starts this long before `SCORED`: with no history yet, its first days' scores
 #: would say little about the waits that follow them.
 REPLAY_WARM_UP = dt.timedelta(weeks=1)

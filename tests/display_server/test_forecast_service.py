@@ -205,7 +205,7 @@ def test_simulated_history_calibrates_the_live_estimates(client: TestClient) -> 
     runtime = runtime_of(client)
     now = runtime.now()
     with runtime.writer_sessions() as session:
-        seed_history(session, config=runtime.config, now=now, days=28)
+        seed_history(session, config=runtime.config, now=now, days=SCORED.days + 14)
         session.commit()
     scored_from = now.astimezone(JST).date() - SCORED
     with runtime.sessions() as session:
