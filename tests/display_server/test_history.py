@@ -15,7 +15,7 @@ from display_server.history import SiteHistories
 from display_server.settings import Settings
 from display_server.store import events as event_store
 from tests.conftest import TUESDAY_10, FakeClock
-from tests.display_server.store.test_issuing import issue as issue_in_store
+from tests.display_server.store.factories import issue as issue_in_store
 from tests.helpers import counter_action, issue, make_token, runtime_of
 
 

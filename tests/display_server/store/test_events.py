@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 from display_server.core.tickets import Event, EventType
 from display_server.store.events import append_event, recent_service_minutes
 from tests.conftest import TUESDAY_10
-from tests.display_server.store.test_issuing import issue
+from tests.display_server.store.factories import issue
 
 
 def _ticket(session: Session) -> int:
