@@ -102,6 +102,7 @@ class _Calibration:
     def __init__(self) -> None:
         self._bins: dict[int, deque[tuple[float, float]]] = {}  # (score, wait) per bin
         self._steps: list[tuple[int, Band]] | None = None  # (bin, running max) per usable bin
+        self._step_bins: list[int] = []  # the bins of `_steps`, for bisection
         #: The highest usable bin's band per minute of its mean score, if it is a doubling bin
         #: (built with the steps: scores above it take this times their score).
         self._per_score: Band | None = None
@@ -121,7 +122,7 @@ class _Calibration:
                 if steps:
                     band = Band(*(max(x, y) for x, y in zip(band, steps[-1][1], strict=True)))
                 steps.append((b, band))
-            self._steps, self._per_score = steps, None
+            self._steps, self._step_bins, self._per_score = steps, [b for b, _ in steps], None
             if steps and steps[-1][0] > 0 and CAL_EDGES[steps[-1][0] - 1] >= PROPORTIONAL_FROM:
                 top, top_band = steps[-1]
                 mean_score = sum(s for s, _ in self._bins[top]) / len(self._bins[top])
@@ -133,7 +134,7 @@ class _Calibration:
         if not steps:
             return model
         b = bisect.bisect_left(CAL_EDGES, score)
-        i = bisect.bisect_right([s for s, _ in steps], b)  # usable bins at or below b
+        i = bisect.bisect_right(self._step_bins, b)  # usable bins at or below b
         if i and steps[i - 1][0] == b:
             return steps[i - 1][1]
         if i == len(steps) and self._per_score is not None:
