@@ -1,11 +1,11 @@
 """Crowding forecasts for the server: the event log in, the stored forecast table out.
 
-Tickets joining a service's line (events `issued`, and `routed` to a route's next service)
-become hourly arrivals per site and service; the ward configuration gives each site's opening
-schedule (hours up to the reception cut-off, closed dates, holidays) and its counters, at which
-the expected waits are simulated (`forecast_waits`); `forecasting.fit_all` fits every series
-and the table replaces the stored one. `refit_nightly` keeps it fresh; pages read it back through
-`site_hours` and `best_hours`.
+Tickets joining a service's line (events `issued`, `transferred` to it, and `routed` to a
+route's next service) become hourly arrivals per site and service; the ward configuration
+gives each site's opening schedule (hours up to the reception cut-off, closed dates, holidays)
+and its counters, at which the expected waits are simulated (`forecast_waits`);
+`forecasting.fit_all` fits every series and the table replaces the stored one. `refit_nightly`
+keeps it fresh; pages read it back through `site_hours` and `best_hours`.
 """
 
 from __future__ import annotations
@@ -92,8 +92,8 @@ def fit_ward(
 ) -> pd.DataFrame:
     """Forecast every configured series from the event log; `hour_start` is aware local time.
 
-    A series' arrivals are the tickets issued for the service and those routed to it from the
-    step before on their route: both wait in its line.
+    A series' arrivals are the tickets issued for the service, those transferred to it, and
+    those routed to it from the step before on their route: all wait in its line.
 
     `workers` processes fit the sites (`forecasting.fit_all`). Raises `forecasting.DataError`
     when no ticket was issued in the history window.
@@ -104,9 +104,10 @@ def fit_ward(
     last = local_now.date() + dt.timedelta(days=HORIZON_DAYS)
     known = {(site.id, service.id) for site in config.sites for service in site.services}
     window = (EventRow.at >= dt.datetime.combine(first, dt.time(), zone), EventRow.at < now)
+    # Issued for the service, or transferred to it (it joins that line, in its place).
     issued = session.execute(
         select(EventRow.site, EventRow.service, EventRow.at).where(
-            EventRow.type == EventType.ISSUED.value, *window
+            EventRow.type.in_([EventType.ISSUED.value, EventType.TRANSFERRED.value]), *window
         )
     ).all()
     # A route's next step joins that service's line when the step before it is done.

@@ -37,10 +37,10 @@ PATTERN = {9: 6, 10: 4, 14: 1}
 
 
 def seed_pattern(runtime: Runtime, *, weeks: int = 10, site: str = "nerima",
-                 service: str = "moving", routed_to: str | None = None) -> None:
+                 service: str = "moving", kind: EventType = EventType.ISSUED) -> None:
     """`PATTERN` arrivals on every open day of the `weeks` before the clock's day, and on the
-    clock's day until now (a morning without arrivals would be news to the forecast): tickets
-    issued for `service`, or with `routed_to`, tickets done at `service` and routed there."""
+    clock's day until now (a morning without arrivals would be news to the forecast): events
+    of `kind` for `service` (routed: done at 転入 and routed on to `service`)."""
     config, now = runtime.config, runtime.now()
     site_config = config.site(site)
     assert site_config is not None
@@ -55,10 +55,10 @@ def seed_pattern(runtime: Runtime, *, weeks: int = 10, site: str = "nerima",
                     if at >= now:
                         break
                     event = (
-                        Event(type=EventType.ISSUED, site=site, at=at, service=service)
-                        if routed_to is None
-                        else Event(type=EventType.ROUTED, site=site, at=at, service=service,
-                                   data={"next_service": routed_to})
+                        Event(type=kind, site=site, at=at, service=service)
+                        if kind is not EventType.ROUTED
+                        else Event(type=kind, site=site, at=at, service="moving",
+                                   data={"next_service": service})
                     )
                     event_store.append_event(session, event=event)
         session.commit()
@@ -112,10 +112,11 @@ def test_refit_stores_the_pattern_and_only_open_hours(client: TestClient) -> Non
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
-def test_tickets_routed_to_a_service_arrive_at_it(client: TestClient) -> None:
+def test_tickets_routed_or_transferred_to_a_service_arrive_at_it(client: TestClient) -> None:
     runtime = runtime_of(client)
     seed_pattern(runtime)
-    seed_pattern(runtime, routed_to="nhi")  # each moving-in visitor goes on to 国民健康保険
+    seed_pattern(runtime, service="nhi", kind=EventType.ROUTED)  # 転入, then 国民健康保険
+    seed_pattern(runtime, service="tax", kind=EventType.TRANSFERRED)  # in the wrong line first
     assert refit(runtime) > 0
     with runtime.sessions() as session:
         rows = session.scalars(select(ForecastRow)).all()
@@ -123,8 +124,9 @@ def test_tickets_routed_to_a_service_arrive_at_it(client: TestClient) -> None:
     for row in rows:
         if row.hour_start.astimezone(JST).hour == 9:
             nine[row.service].append(row.arrivals)
-    assert set(nine) == {"moving", "nhi"}
+    assert set(nine) == {"moving", "nhi", "tax"}
     assert mean(nine["nhi"]) == pytest.approx(6, abs=1)
+    assert mean(nine["tax"]) == pytest.approx(6, abs=1)
     assert mean(nine["moving"]) == pytest.approx(6, abs=1)  # the routing is not an arrival
 
 
