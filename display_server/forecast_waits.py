@@ -125,7 +125,8 @@ class CounterSimulation:
         if len(observed) >= MIN_SERVICE_SAMPLES:
             times: list[float] = rng.choice(np.asarray(observed, dtype=float), n).tolist()
             return times
-        configured = next(s for s in self.site.services if s.id == service)
+        configured = self.site.service(service)
+        assert configured is not None, "the forecast's series are the site's services"
         exponential: list[float] = rng.exponential(configured.default_service_minutes, n).tolist()
         return exponential
 

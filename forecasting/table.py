@@ -188,8 +188,9 @@ def _simulated_waits(parts: list[pd.DataFrame], day_waits: DayWaits) -> None:
     """Fill the `wait` of one site's services (`parts`, one frame each, all with the same
     hours) day by day from `day_waits`."""
     starts = pd.DatetimeIndex(parts[0]["hour_start"])
-    for day in np.unique(starts.normalize()):
-        rows = np.flatnonzero(starts.normalize() == day)
+    days = starts.normalize()
+    for day in days.unique():
+        rows = np.flatnonzero(days == day)
         waits = day_waits(
             pd.Timestamp(day).date(),
             [int(hour) for hour in starts[rows].hour],
