@@ -12,7 +12,11 @@ end, and compares each forecast hour with the waits realised in the simulation a
   arrivals (MAE weighted by arrivals);
 - per site, weekday and hour (the calendar's cells), both averaged over the test weeks and
   over the services, weighted by arrivals: MAE, and the share of cells whose crowding level
-  (the configured thresholds) is the realised one.
+  (the configured thresholds) is the realised one;
+- the page's "best times to come" (`forecast_service.best_hours` on the site's hours, all
+  services) at the start of each test week: the waits realised in the recommended hours
+  against all open hours of that week, and where they rank among them (0 the quietest hour,
+  1 the busiest).
 
 It is a simulation: it says whether the forecast's waits follow the demo's own mechanics (one
 queue building up through a Monday morning), not how well they describe a real office.
@@ -32,10 +36,10 @@ from demo_database import simulated_history
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from display_server.config import load_config
-from display_server.forecast_service import fit_ward
+from display_server.config import WardConfig, load_config
+from display_server.forecast_service import best_hours, fit_ward, site_hours
 from display_server.store.db import make_engine, make_sessionmaker
-from display_server.store.models import TicketRow
+from display_server.store.models import ForecastRow, TicketRow
 from forecasting.crowding import Thresholds, crowding_levels
 
 END = dt.datetime(2026, 11, 30, 0, 0, tzinfo=dt.UTC)
@@ -88,6 +92,49 @@ def compare(
     }
 
 
+def recommendations(
+    table: pd.DataFrame, realised: pd.DataFrame, config: WardConfig, *, cut: dt.datetime
+) -> dict[str, float]:
+    """What the "best times to come" said at the start of each test week, against the site's
+    realised waits (all services' visits of an hour pooled) in that week's open hours."""
+    zone = config.policy.zone
+    pooled = realised.assign(weighted=realised["realised"] * realised["visits"]).groupby(
+        ["history", "site", "hour_start"]
+    )[["weighted", "visits"]].sum()
+    site_waits = (pooled["weighted"] / pooled["visits"]).rename("wait").reset_index()
+    picked, ranks, everything = [], [], []
+    for (history, site), rows in table.groupby(["history", "site"]):
+        hours = site_hours(
+            (ForecastRow(service=r.service, hour_start=r.hour_start.to_pydatetime(),
+                         arrivals=r.arrivals, est_wait_min=r.est_wait_min, level=r.level)
+             for r in rows.itertuples(index=False)),
+            config=config,
+        )
+        waits = site_waits[(site_waits["history"] == history) & (site_waits["site"] == site)]
+        week_start = cut.astimezone(zone)
+        while week_start < END:
+            week_end = week_start + dt.timedelta(days=7)
+            week = waits[(waits["hour_start"] >= week_start) & (waits["hour_start"] < week_end)]
+            by_hour = dict(zip(week["hour_start"], week["wait"], strict=True))
+            everything.extend(by_hour.values())
+            ordered = sorted(by_hour.values())
+            for hour in best_hours(hours, now=week_start, days=7):
+                wait = by_hour.get(pd.Timestamp(hour.hour_start))
+                if wait is not None:
+                    picked.append(wait)
+                    ranks.append(np.searchsorted(ordered, wait) / max(len(ordered) - 1, 1))
+            week_start = week_end
+    first_threshold = config.policy.level_thresholds_min[0]
+    return {
+        "recommended_hours": len(picked),
+        "recommended_realised_mean_min": round(float(np.mean(picked)), 2),
+        "recommended_quiet_share": round(float(np.mean(np.array(picked) < first_threshold)), 3),
+        "recommended_mean_rank": round(float(np.mean(ranks)), 3),
+        "all_hours_realised_mean_min": round(float(np.mean(everything)), 2),
+        "all_hours_quiet_share": round(float(np.mean(np.array(everything) < first_threshold)), 3),
+    }
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--test-days", type=int, default=28)
@@ -115,6 +162,8 @@ def main(argv: list[str] | None = None) -> int:
     thresholds = Thresholds.from_sequence(config.policy.level_thresholds_min)
     summary = {"cut": cut.date().isoformat(), "seeds": args.seeds, "fit_seconds": seconds}
     print(json.dumps(summary | compare(forecast, actual, thresholds)), flush=True)
+    print(json.dumps({"best_times": recommendations(forecast, actual, config, cut=cut)}),
+          flush=True)
     for key in ("history", "site"):
         for value, rows in forecast.groupby(key, sort=True):
             print(json.dumps({key: value} | compare(rows, actual, thresholds)), flush=True)
