@@ -15,6 +15,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
+import numpy as np
+
 _Z90 = 1.2815515655446004  # standard normal 90th percentile
 
 #: Calibration: a ticket's *position score* (simulated wait + weights × recent delays, minutes)
@@ -152,9 +154,9 @@ class _Summary(NamedTuple):
     total: float  # sum of weights
     mean: float  # winsorised
     second: float  # winsorised second moment
-    values: list[float]  # sorted
-    tail_w: list[float]  # tail_w[i]: weight of values[i:]
-    tail_xw: list[float]  # weighted sum of values[i:]
+    values: np.ndarray  # sorted
+    tail_w: np.ndarray  # tail_w[i]: weight of values[i:]
+    tail_xw: np.ndarray  # weighted sum of values[i:]
 
 
 class _Durations:
@@ -172,31 +174,30 @@ class _Durations:
         self._summary = None
 
     def summary(self) -> _Summary:
-        """Cached until the next observation: services end far less often than estimates run."""
+        """Cached until the next observation: services end far less often than estimates run
+        (a replay still recomputes it after every service end, hence numpy)."""
         if self._summary is None:
-            # A copy first: the server feeds a site's history in one thread while others read
-            # it, and a deque changed during a Python-level loop over it raises.
-            samples = list(self._samples)
-            n = len(samples)
-            pairs = sorted(
-                (x, 0.5 ** ((n - 1 - i) / self._half_life)) for i, x in enumerate(samples)
-            )
-            total = sum(w for _, w in pairs)
+            # A copy first, in one C call: the server feeds a site's history in one thread
+            # while others read it, and a deque changed during a longer walk over it raises.
+            values = np.array(list(self._samples))
+            n = len(values)
+            weights = 0.5 ** ((n - 1 - np.arange(n)) / self._half_life)
+            order = np.argsort(values, kind="stable")
+            values, weights = values[order], weights[order]
+            cumulative = np.cumsum(weights)
+            total = float(cumulative[-1])
             # Winsorise at the weighted 95th percentile: one visitor who needed an hour must not
             # move everyone's estimate, but a slow day must.
-            acc, cap = 0.0, pairs[-1][0]
-            for x, w in pairs:
-                acc += w
-                if acc >= 0.95 * total:
-                    cap = x
-                    break
-            mean = sum(min(x, cap) * w for x, w in pairs) / total
-            second = sum(min(x, cap) ** 2 * w for x, w in pairs) / total
-            tail_w, tail_xw = [0.0] * (n + 1), [0.0] * (n + 1)
-            for i in range(n - 1, -1, -1):
-                x, w = pairs[i]
-                tail_w[i], tail_xw[i] = tail_w[i + 1] + w, tail_xw[i + 1] + x * w
-            self._summary = _Summary(total, mean, second, [x for x, _ in pairs], tail_w, tail_xw)
+            cap = values[min(int(np.searchsorted(cumulative, 0.95 * total)), n - 1)]
+            capped = np.minimum(values, cap)
+            self._summary = _Summary(
+                total=total,
+                mean=float(capped @ weights) / total,
+                second=float((capped * capped) @ weights) / total,
+                values=values,
+                tail_w=np.append(np.cumsum(weights[::-1])[::-1], 0.0),
+                tail_xw=np.append(np.cumsum((values * weights)[::-1])[::-1], 0.0),
+            )
         return self._summary
 
 
@@ -318,12 +319,12 @@ class QueueHistory:
         if durations is None or durations.last_at is None:
             return default
         summary = durations.summary()
-        i = bisect.bisect_right(summary.values, elapsed)
+        i = int(np.searchsorted(summary.values, elapsed, side="right"))
         # The prior is an exponential with the default mean, weighted by its survival: a service
         # longer than any seen is expected to need about one more default duration.
-        tail = summary.tail_w[i]
+        tail = float(summary.tail_w[i])
         prior = self.prior_weight * math.exp(-elapsed / default)
-        return (summary.tail_xw[i] - elapsed * tail + prior * default) / (tail + prior)
+        return (float(summary.tail_xw[i]) - elapsed * tail + prior * default) / (tail + prior)
 
     @classmethod
     def from_durations(
