@@ -52,7 +52,7 @@ LIFECYCLE = LOOKBACK
 #: so that the estimates learn from realised waits from the first minute: with two weeks, a
 #: fresh demo's quieter services had no usable score bin and showed the model's range
 #: (Shakujii's マイナンバーカード at a score of 15 minutes: 1–64 minutes; calibrated on eight
-#: weeks: 2–33). The replay that computes them takes about 8 s of the demo's first start.
+#: weeks: 2–33). The replay that computes them takes about 6 s of the demo's first start.
 SCORED = LIFECYCLE
 #: The replay starts this long before `SCORED`: with no history yet, its first days' scores
 #: would say little about the waits that follow them.

@@ -137,7 +137,7 @@ def fit_ward(
     since = now - SERVICE_HISTORY
     for site in config.sites:
         schedules[site.id] = schedule_for(config, site, first, last)
-        observed = event_store.recent_service_minutes(session, site=site.id, since=since)
+        observed = event_store.visit_counter_minutes(session, site=site.id, since=since)
         simulations[site.id] = CounterSimulation(site, observed)
     table = fit_all(
         arrivals,

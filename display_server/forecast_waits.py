@@ -44,10 +44,11 @@ class CounterSimulation:
     """Expected waits per service and hour of one day of `site` (a `forecasting.table.DayWaits`).
 
     Counters open: the first `site.planned_counters[weekday]` of the configuration's order
-    when given, else all. Counter times (call to free, `store.events.recent_service_minutes`)
-    are drawn from a service's `observed` ones when there are `MIN_SERVICE_SAMPLES`, else
-    exponential with its `default_service_minutes`: real counter times vary less than
-    exponential ones, and queues grow with that variance.
+    when given, else all. An arrival's counter time is drawn from its service's `observed`
+    ones, what each recent visit cost the counters (`store.events.visit_counter_minutes`: a
+    no-show its recalls, a visitor who left before the call nothing), when there are
+    `MIN_SERVICE_SAMPLES`, else exponential with its `default_service_minutes`: real counter
+    times vary less than exponential ones, and queues grow with that variance.
 
     Replication r of every day of the site draws from the same generators (common random
     numbers): its arrivals per hour by inversion of the same uniforms, then its instants and

@@ -149,3 +149,83 @@ def recent_service_minutes(
             minutes = (at - called.pop(key)).total_seconds() / 60
             durations.setdefault(service, []).append(minutes)
     return {service: values[-per_service:] for service, values in durations.items()}
+
+
+#: The events that open, advance or end a visit to a service's line, for `visit_counter_minutes`.
+_VISIT_EVENTS = [
+    EventType.ISSUED, EventType.ROUTED, EventType.TRANSFERRED, EventType.CALLED,
+    EventType.COMPLETED, EventType.NO_SHOW, EventType.REQUEUED, EventType.CANCELLED,
+    EventType.EXPIRED,
+]
+
+
+def visit_counter_minutes(
+    session: Session, *, site: str, since: dt.datetime, per_service: int = 200
+) -> dict[str, list[float]]:
+    """What each visit to a service's line that began since `since` cost its counters
+    (minutes), the last `per_service` visits to end, oldest first, per service.
+
+    A visit begins when the ticket is issued, routed on or transferred to the service, and costs
+    the time from each call to the end of that call: served to completion (or routed on), sent
+    to another service, missed (a no-show: the recalls at the counter) or cancelled. A visit
+    that left the line uncalled costs nothing; a no-show counts once its visitor is not back
+    (a re-queue reopens it); an expired one, which the day's end cut short, is left out, as
+    are visits still in line or at a counter. The forecast counts every ticket that joined a
+    line as an arrival, so its simulation draws each arrival's counter time from these: 200 of
+    them put a few no-shows among them and the mean within about 7 % (50: 14 %), which the
+    waits of a busy hour multiply.
+    """
+    rows = session.execute(
+        select(EventRow.ticket_id, EventRow.service, EventRow.type, EventRow.at, EventRow.data)
+        .where(
+            EventRow.site == site,
+            EventRow.at >= since,
+            EventRow.type.in_([kind.value for kind in _VISIT_EVENTS]),
+        )
+        .order_by(EventRow.seq)
+    ).all()
+    # Per ticket: its visit's service, minutes so far and the call in progress.
+    visits: dict[int, tuple[str, float, dt.datetime | None]] = {}
+    # Ended visits by ticket and visit number, in the order they ended.
+    ended: dict[tuple[int, int], tuple[str, float]] = {}
+    visit_number: dict[int, int] = {}
+
+    def begin(ticket_id: int, service: str | None) -> None:
+        visit_number[ticket_id] = visit_number.get(ticket_id, 0) + 1
+        if service is not None:
+            visits[ticket_id] = (service, 0.0, None)
+
+    def end(ticket_id: int, at: dt.datetime) -> None:
+        service, minutes, called = visits.pop(ticket_id)
+        spent = 0.0 if called is None else (at - called).total_seconds() / 60
+        ended[(ticket_id, visit_number[ticket_id])] = (service, minutes + spent)
+
+    for ticket_id, service, kind, at, data in rows:
+        if ticket_id is None:
+            continue
+        event_type = EventType(kind)
+        if event_type in (EventType.ROUTED, EventType.TRANSFERRED):
+            if ticket_id in visits:
+                end(ticket_id, at)
+            # Routed: the next step of the route; transferred: the service it was sent to.
+            routed = event_type is EventType.ROUTED
+            begin(ticket_id, (data or {}).get("next_service") if routed else service)
+        elif event_type is EventType.ISSUED:
+            begin(ticket_id, service)
+        elif event_type is EventType.REQUEUED:
+            missed = ended.pop((ticket_id, visit_number.get(ticket_id, 0)), None)
+            if missed is not None:
+                visits[ticket_id] = (missed[0], missed[1], None)
+        elif ticket_id not in visits:
+            continue  # a visit that began before `since`
+        elif event_type is EventType.CALLED:
+            current, minutes, _ = visits[ticket_id]
+            visits[ticket_id] = (current, minutes, at)
+        elif event_type is EventType.EXPIRED:
+            del visits[ticket_id]
+        else:
+            end(ticket_id, at)
+    per: dict[str, list[float]] = {}
+    for service, minutes in ended.values():
+        per.setdefault(service, []).append(minutes)
+    return {service: values[-per_service:] for service, values in per.items()}
