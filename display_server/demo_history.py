@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import secrets
+import time
 import zlib
 from collections.abc import Iterator
 from typing import Any
@@ -101,6 +102,7 @@ def seed_history(
     if session.scalar(select(EventRow.id).limit(1)) is not None:
         log.info("the event log is not empty: no simulated history written")
         return 0
+    began = time.monotonic()
     zone = config.policy.zone
     end = now.astimezone(zone).date()
     first = end - dt.timedelta(days=days)
@@ -148,7 +150,10 @@ def seed_history(
     for model, rows in ((TicketRow, tickets), (EventRow, events), (NumberSequenceRow, numbers)):
         if rows:
             connection.execute(insert(model), rows)
-    log.info("simulated history: %d tickets, %d events from %s", len(tickets), len(events), first)
+    log.info(
+        "simulated history: %d tickets, %d events from %s, written in %.1f s",
+        len(tickets), len(events), first, time.monotonic() - began,
+    )
     return len(tickets)
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -165,6 +166,7 @@ def refit(
     Reading and fitting take seconds, so they happen outside the write transaction (on SQLite
     that would hold up every ticket being issued).
     """
+    began = time.monotonic()
     with sessions() as session:
         table = fit_ward(session, config=config, now=now, workers=workers)
     columns = ["service", "hour_start", "arrivals", "lo", "hi", "est_wait_min", "level", "model"]
@@ -180,6 +182,7 @@ def refit(
                 session, site=site.id, rows=records, fitted_at=now
             )
         session.commit()
+    log.info("forecasts refitted: %d hours stored in %.1f s", stored, time.monotonic() - began)
     return stored
 
 
@@ -201,14 +204,13 @@ def refit_if_stale(runtime: Runtime) -> bool:
             fitted = forecast_store.last_fitted(session)
         if fitted is not None and fitted.astimezone(zone).date() >= now.astimezone(zone).date():
             return False
-        stored = refit(
+        refit(
             runtime.config,
             runtime.sessions,
             runtime.writer_sessions,
             now=now,
             workers=refit_workers(runtime.settings),
         )
-    log.info("forecasts refitted: %d hours stored", stored)
     return True
 
 
