@@ -97,8 +97,11 @@ class Site(Frozen):
     hours: dict[str, OpeningHours]
     services: tuple[Service, ...] = Field(min_length=1)
     counters: tuple[Counter, ...] = Field(min_length=1)
-    #: Counters planned open per hour, for the forecast's expected waits; defaults to all.
-    planned_counters: dict[str, Annotated[int, Field(ge=0)]] = Field(default_factory=dict)
+    #: Counters planned open, for the forecast's expected waits (default: all, all day). Per
+    #: weekday a count for the whole day, or the counts from given times on, such as a lunch
+    #: rotation: `tue = { "08:30" = 5, "12:00" = 3, "13:00" = 5 }`. The counters open are the
+    #: first of `counters`, in their order.
+    planned_counters: dict[str, int | dict[str, int]] = Field(default_factory=dict)
 
     @field_validator("hours", "planned_counters")
     @classmethod
@@ -128,11 +131,54 @@ class Site(Frozen):
                     )
         return self
 
+    @model_validator(mode="after")
+    def _counter_plans(self) -> Site:
+        for day, plan in self.planned_counters.items():
+            steps = _plan_steps(plan, where=f"planned_counters.{day}")
+            for _, count in steps:
+                if not 0 <= count <= len(self.counters):
+                    raise ValueError(
+                        f"planned_counters.{day}: {count} counter(s) planned, where the site "
+                        f"has {len(self.counters)}; give 0 to {len(self.counters)}"
+                    )
+            hours = self.hours.get(day)
+            if hours is not None and steps[0][0] > hours.open:
+                raise ValueError(
+                    f"planned_counters.{day}: the plan starts at {steps[0][0]:%H:%M}, after "
+                    f"the site opens at {hours.open:%H:%M}; say how many counters are open from "
+                    f"{hours.open:%H:%M}"
+                )
+        return self
+
     def service(self, service_id: str) -> Service | None:
         return next((s for s in self.services if s.id == service_id), None)
 
+    def counter_plan(self, day: dt.date) -> tuple[tuple[dt.time, int], ...] | None:
+        """How many counters are planned open on `day` from each time on, earliest first (the
+        first from the start of the day); None when all are, all day."""
+        plan = self.planned_counters.get(WEEKDAYS[day.weekday()])
+        return None if plan is None else _plan_steps(plan, where="planned_counters")
+
     def hours_on(self, day: dt.date) -> OpeningHours | None:
         return self.hours.get(WEEKDAYS[day.weekday()])
+
+
+def _plan_steps(plan: int | dict[str, int], *, where: str) -> tuple[tuple[dt.time, int], ...]:
+    """A weekday's counter plan as (from time, counters) steps, earliest first; a whole day's
+    count starts at midnight. Raises ValueError for a time that is not HH:MM or no times."""
+    if isinstance(plan, int):
+        return ((dt.time(0), plan),)
+    if not plan:
+        raise ValueError(f"{where}: give a number of counters, or times with numbers")
+    steps = []
+    for text, count in plan.items():
+        try:
+            if len(text) != 5:
+                raise ValueError(text)
+            steps.append((dt.time.fromisoformat(text), count))
+        except ValueError:
+            raise ValueError(f"{where}: {text!r} is not a time of day (HH:MM)") from None
+    return tuple(sorted(steps))
 
 
 class Policy(Frozen):

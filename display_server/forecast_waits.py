@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.stats import poisson
 
-from display_server.config import WEEKDAYS, Counter, Site
+from display_server.config import Site
 from display_server.core.serving import serve_day
 from forecasting.crowding import CAP_MIN
 
@@ -43,12 +43,13 @@ MIN_SERVICE_SAMPLES = 10
 class CounterSimulation:
     """Expected waits per service and hour of one day of `site` (a `forecasting.table.DayWaits`).
 
-    Counters open: the first `site.planned_counters[weekday]` of the configuration's order
-    when given, else all. An arrival's counter time is drawn from its service's `observed`
-    ones, what each recent visit cost the counters (`store.events.visit_counter_minutes`: a
-    no-show its recalls, a visitor who left before the call nothing), when there are
-    `MIN_SERVICE_SAMPLES`, else exponential with its `default_service_minutes`: real counter
-    times vary less than exponential ones, and queues grow with that variance.
+    Counters open: the first n of the configuration's order while its plan for the day
+    (`Site.counter_plan`, e.g. fewer at lunch) says n, else all, all day. An arrival's counter
+    time is drawn from its service's `observed` ones, what each recent visit cost the counters
+    (`store.events.visit_counter_minutes`: a no-show its recalls, a visitor who left before the
+    call nothing), when there are `MIN_SERVICE_SAMPLES`, else exponential with its
+    `default_service_minutes`: real counter times vary less than exponential ones, and queues
+    grow with that variance.
 
     Replication r of every day of the site draws from the same generators (common random
     numbers): its arrivals per hour by inversion of the same uniforms, then its instants and
@@ -75,11 +76,11 @@ class CounterSimulation:
         uniforms = np.random.default_rng([seed, 0]).random((replications, *means.shape))
         counts = _poisson_by_inversion(uniforms, means)
         windows = self._reception_windows(day, hours)
-        counters = self.site.counters[: self.site.planned_counters.get(WEEKDAYS[day.weekday()])]
+        shifts = _shifts(self.site.counter_plan(day), len(self.site.counters))
         waited, arrived = np.zeros(means.shape), counts.sum(axis=0)
         for replication in range(replications):
             rng = np.random.default_rng([seed, 1, replication])
-            hour_of, waits = self._replicate(services, counts[replication], windows, counters, rng)
+            hour_of, waits = self._replicate(services, counts[replication], windows, shifts, rng)
             for k in range(len(services)):
                 np.add.at(waited[k], hour_of[k], waits[k])
         return {
@@ -91,7 +92,7 @@ class CounterSimulation:
         services: Sequence[str],
         counts: np.ndarray,
         windows: np.ndarray,
-        counters: Sequence[Counter],
+        shifts: Sequence[Sequence[tuple[float, float]]] | None,
         rng: np.random.Generator,
     ) -> tuple[list[np.ndarray], list[np.ndarray]]:
         """One day served, for `counts` arrivals per service and hour (services × windows):
@@ -111,7 +112,10 @@ class CounterSimulation:
             times[service] = instants[order].tolist()
             hour_of.append(hour[order])
             drawn[service] = iter(self._counter_times(service, max(DAY_BLOCK, len(hour)), rng))
-        turns = serve_day(times, counters, lambda s: next(drawn[s]), opens=float(windows[0, 0]))
+        turns = serve_day(
+            times, self.site.counters, lambda s: next(drawn[s]), opens=float(windows[0, 0]),
+            shifts=shifts,
+        )
         waits = [
             np.array([
                 CAP_MIN if turn is None else turn.called - time
@@ -143,6 +147,25 @@ class CounterSimulation:
             cut = np.column_stack([np.maximum(starts, first), np.minimum(starts + 60.0, last)])
             windows = np.where((cut[:, 1] > cut[:, 0])[:, None], cut, windows)
         return windows
+
+
+def _shifts(
+    plan: Sequence[tuple[dt.time, int]] | None, counters: int
+) -> list[list[tuple[float, float]]] | None:
+    """Each counter's windows (minutes from midnight) under a day's plan: the first n counters
+    are open while n are planned; the plan's first count holds from the start of the day."""
+    if plan is None:
+        return None
+    starts = [-math.inf, *(t.hour * 60.0 + t.minute for t, _ in plan[1:])]
+    ends = [*starts[1:], math.inf]
+    shifts: list[list[tuple[float, float]]] = [[] for _ in range(counters)]
+    for start, end, (_, planned) in zip(starts, ends, plan, strict=True):
+        for counter in shifts[:planned]:
+            if counter and counter[-1][1] == start:
+                counter[-1] = (counter[-1][0], end)  # still open: one window
+            else:
+                counter.append((start, end))
+    return shifts
 
 
 def _poisson_by_inversion(uniforms: np.ndarray, means: np.ndarray) -> np.ndarray:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import pytest
@@ -68,7 +69,24 @@ def test_minimal_config_parses() -> None:
         ),
         (
             ("[sites.hours.mon]", "[sites.planned_counters]\nmon = -1\n[sites.hours.mon]"),
-            "sites['s1'].planned_counters.mon: Input should be greater than or equal to 0",
+            "sites['s1']: Value error, planned_counters.mon: -1 counter(s) planned, where the "
+            "site has 1; give 0 to 1",
+        ),
+        (
+            ("[sites.hours.mon]", '[sites.planned_counters]\nmon = { "12:00" = 2 }\n'
+             "[sites.hours.mon]"),
+            "sites['s1']: Value error, planned_counters.mon: 2 counter(s) planned",
+        ),
+        (
+            ("[sites.hours.mon]", '[sites.planned_counters]\nmon = { "12h" = 1 }\n'
+             "[sites.hours.mon]"),
+            "sites['s1']: Value error, planned_counters.mon: '12h' is not a time of day (HH:MM)",
+        ),
+        (
+            ("[sites.hours.mon]", '[sites.planned_counters]\nmon = { "09:00" = 1 }\n'
+             "[sites.hours.mon]"),
+            "sites['s1']: Value error, planned_counters.mon: the plan starts at 09:00, after the "
+            "site opens at 08:30; say how many counters are open from 08:30",
         ),
         (
             ('label = "1"', 'label = "1"\nextra = 3'),
@@ -82,6 +100,18 @@ def test_each_problem_names_the_key_and_reason(change: tuple[str, str], expected
     assert any(p.startswith(f"ward.toml: {expected}") for p in error.value.problems), (
         error.value.problems
     )
+
+
+def test_a_counter_plan_counts_from_each_time_on() -> None:
+    lunch = '[sites.planned_counters]\nmon = { "13:00" = 1, "08:30" = 1, "12:00" = 0 }\n'
+    site = parse_config(MINIMAL.replace("[sites.hours.mon]", lunch + "[sites.hours.mon]")).sites[0]
+    monday, tuesday = dt.date(2026, 11, 30), dt.date(2026, 12, 1)
+    assert site.counter_plan(monday) == (
+        (dt.time(8, 30), 1), (dt.time(12), 0), (dt.time(13), 1),
+    )
+    assert site.counter_plan(tuesday) is None  # all counters, all day
+    whole_day = site.model_copy(update={"planned_counters": {"tue": 0}})
+    assert whole_day.counter_plan(tuesday) == ((dt.time(0), 0),)
 
 
 def test_every_problem_is_reported_at_once() -> None:

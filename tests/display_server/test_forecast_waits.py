@@ -100,6 +100,26 @@ def test_planned_counters_and_the_cap(example_config: WardConfig) -> None:
     )
 
 
+def test_fewer_counters_at_lunch_wait_longer_then_and_only_from_then(
+    example_config: WardConfig,
+) -> None:
+    site = one_service_site(example_config, counters=3)
+    arrivals = {"a": np.full(len(HOURS), 12.0)}  # 67 % busy with three counters
+    all_day = CounterSimulation(site, {})(MONDAY, HOURS, arrivals)["a"]
+    lunch = site.model_copy(
+        update={"planned_counters": {"mon": {"09:00": 3, "12:00": 1, "13:00": 3}}}
+    )
+    rotated = CounterSimulation(lunch, {})(MONDAY, HOURS, arrivals)["a"]
+    np.testing.assert_array_equal(rotated[:2], all_day[:2])  # 9:00 and 10:00, as before
+    noon = HOURS.index(12)
+    assert rotated[noon] > 3 * all_day[noon]
+    assert rotated[noon + 1] > all_day[noon + 1]  # the queue lunch left, served from 13:00
+    # The same plan as a whole day's count of three is the same as no plan at all.
+    three = site.model_copy(update={"planned_counters": {"mon": 3}})
+    same = CounterSimulation(three, {})(MONDAY, HOURS, arrivals)["a"]
+    np.testing.assert_array_equal(same, all_day)
+
+
 def test_days_differ_by_their_arrivals_and_quiet_hours_are_filled(
     example_config: WardConfig,
 ) -> None:

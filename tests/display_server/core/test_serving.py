@@ -40,3 +40,27 @@ def test_counters_open_at_the_opening_and_nobody_serves_an_orphan_service() -> N
     )
     assert turns == {"a": [Served(0, 10.0, 13.0), Served(0, 13.0, 16.0)], "orphan": [None]}
     assert serve_day({"a": []}, [counter(("a",))], lambda service: 3.0) == {"a": []}
+
+
+def test_a_counter_calls_only_in_its_shifts_and_finishes_the_ticket_in_hand() -> None:
+    # Counter 0 works all day; counter 1 until 12 and again from 20 (a lunch rotation).
+    counters = [counter(("a",)), counter(("a",))]
+    shifts = [[(0.0, 100.0)], [(0.0, 12.0), (20.0, 40.0)]]
+    arrivals = {"a": [0.0, 0.0, 11.0, 13.0, 15.0, 21.0]}
+    turns = serve_day(arrivals, counters, lambda service: 10.0, shifts=shifts)
+    assert turns["a"] == [
+        Served(0, 0.0, 10.0),
+        Served(1, 0.0, 10.0),
+        Served(0, 11.0, 21.0),
+        Served(1, 20.0, 30.0),  # counter 1 is at lunch from 12: the visitor of 13 waits for it
+        Served(0, 21.0, 31.0),
+        Served(1, 30.0, 40.0),
+    ]
+    always = serve_day(arrivals, counters, lambda service: 10.0)
+    assert always["a"][3] == Served(1, 13.0, 23.0)
+    # Called at 11, before its shift ends at 12: served to the end, past 12.
+    in_hand = serve_day({"a": [0.0, 0.0, 5.0, 11.0]}, counters, lambda s: 10.0, shifts=shifts)
+    assert in_hand["a"][3] == Served(1, 11.0, 21.0)
+    # A counter with no shift left calls nobody; one with no shifts at all never opens.
+    late = serve_day({"a": [50.0]}, counters, lambda service: 5.0, shifts=[[(0.0, 40.0)], []])
+    assert late == {"a": [None]}
