@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import hashlib
 import logging
 import time
 from collections.abc import Iterable, Sequence
@@ -181,9 +182,16 @@ def refit(
             stored += forecast_store.replace_site_forecasts(
                 session, site=site.id, rows=records, fitted_at=now
             )
+        forecast_store.record_fit(session, fitted_at=now, config_digest=config_digest(config))
         session.commit()
     log.info("forecasts refitted: %d hours stored in %.1f s", stored, time.monotonic() - began)
     return stored
+
+
+def config_digest(config: WardConfig) -> str:
+    """A digest of the whole configuration: hours, services, counters, the counter plans and
+    the policy all shape the forecast's hours and waits."""
+    return hashlib.sha256(config.model_dump_json().encode()).hexdigest()
 
 
 def refit_workers(settings: Settings) -> int:
@@ -192,8 +200,8 @@ def refit_workers(settings: Settings) -> int:
 
 
 def refit_if_stale(runtime: Runtime) -> bool:
-    """Refit unless the stored forecasts were fitted today (local time) or another process is
-    refitting them now; True if it did."""
+    """Refit unless the stored forecasts were fitted today (local time) with this
+    configuration, or another process is refitting them now; True if it did."""
     now = runtime.now()
     zone = runtime.config.policy.zone
     with runtime.engine.connect() as connection, forecast_store.refit_lock(connection) as mine:
@@ -202,8 +210,12 @@ def refit_if_stale(runtime: Runtime) -> bool:
             return False
         with runtime.sessions() as session:
             fitted = forecast_store.last_fitted(session)
-        if fitted is not None and fitted.astimezone(zone).date() >= now.astimezone(zone).date():
-            return False
+            digest = forecast_store.last_fit_digest(session)
+        today = now.astimezone(zone).date()
+        if fitted is not None and fitted.astimezone(zone).date() >= today:
+            if digest == config_digest(runtime.config):
+                return False
+            log.info("the configuration changed since the last refit: refitting")
         refit(
             runtime.config,
             runtime.sessions,

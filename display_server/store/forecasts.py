@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import Connection, delete, exists, func, insert, select
 from sqlalchemy.orm import Session
 
-from display_server.store.models import ForecastRow, TicketRow
+from display_server.store.models import ForecastFitRow, ForecastRow, TicketRow
 
 #: `issued_by` of tickets that the demo wrote as history; pages say the forecast is simulated.
 SIMULATED_ISSUER = "simulated-history"
@@ -86,6 +86,18 @@ def last_fitted(session: Session) -> dt.datetime | None:
     if isinstance(value, dt.datetime) and value.tzinfo is None:
         value = value.replace(tzinfo=dt.UTC)
     return value
+
+
+def record_fit(session: Session, *, fitted_at: dt.datetime, config_digest: str) -> None:
+    """Note a refit of the whole ward and the digest of the configuration it used."""
+    session.add(ForecastFitRow(fitted_at=fitted_at, config_digest=config_digest))
+
+
+def last_fit_digest(session: Session) -> str | None:
+    """The configuration digest of the newest refit (None: none recorded, e.g. forecasts
+    fitted before the digest was kept)."""
+    query = select(ForecastFitRow.config_digest).order_by(ForecastFitRow.id.desc()).limit(1)
+    return session.scalar(query)
 
 
 def has_simulated_history(session: Session) -> bool:

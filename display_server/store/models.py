@@ -192,6 +192,17 @@ class ForecastRow(Base):
     fitted_at: Mapped[dt.datetime]
 
 
+class ForecastFitRow(Base):
+    """One refit of the whole ward: when, and the digest of the configuration it used, so that
+    a server started with another configuration (a new counter plan) refits at once."""
+
+    __tablename__ = "forecast_fits"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    fitted_at: Mapped[dt.datetime]
+    config_digest: Mapped[str] = mapped_column(String(64))
+
+
 class DeviceStatusRow(Base):
     """The last reported state of a kiosk or its printer (paper out, cover open, offline …)."""
 

@@ -3,6 +3,7 @@ nightly staleness rule, site-level hours, best times, and the demo's simulated h
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import itertools
 from collections import defaultdict
@@ -27,7 +28,7 @@ from display_server.settings import Settings
 from display_server.store import events as event_store
 from display_server.store import forecasts as forecast_store
 from display_server.store.db import make_engine
-from display_server.store.models import EventRow, ForecastRow, TicketRow
+from display_server.store.models import EventRow, ForecastFitRow, ForecastRow, TicketRow
 from forecasting import available_cpus
 from tests.conftest import JST, FakeClock, make_settings
 from tests.helpers import runtime_of
@@ -140,6 +141,31 @@ def test_refit_if_stale_refits_once_a_day(client: TestClient, clock: FakeClock) 
     assert forecast_service.refit_if_stale(runtime)
     with runtime.sessions() as session:
         assert forecast_store.last_fitted(session) == clock.now()
+
+
+def test_a_server_started_with_another_configuration_refits_the_same_day(
+    client: TestClient,
+) -> None:
+    runtime = runtime_of(client)
+    seed_pattern(runtime, weeks=5)
+    assert forecast_service.refit_if_stale(runtime)
+    # The same ward, restarted with fewer counters planned at Nerima: its waits are refitted.
+    nerima = runtime.config.sites[0]
+    lunch = nerima.model_copy(
+        update={"planned_counters": {"mon": {"08:30": 5, "12:00": 1, "13:00": 5}}}
+    )
+    restarted = dataclasses.replace(
+        runtime,
+        config=runtime.config.model_copy(update={"sites": (lunch, *runtime.config.sites[1:])}),
+    )
+    assert forecast_service.refit_if_stale(restarted)
+    assert not forecast_service.refit_if_stale(restarted)
+    assert forecast_service.refit_if_stale(runtime)  # and back again
+    with runtime.sessions() as session:
+        fits = session.scalars(select(ForecastFitRow.config_digest)).all()
+    assert fits == [forecast_service.config_digest(c) for c in (
+        runtime.config, restarted.config, runtime.config
+    )]
 
 
 def test_refit_is_skipped_while_another_process_holds_the_refit_lock(
