@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -106,7 +107,11 @@ def mid_pit(y: np.ndarray, mean: np.ndarray, alpha: np.ndarray | float) -> np.nd
 
 
 def _calibrate(
-    y: np.ndarray, mu: np.ndarray, eta_var: np.ndarray, level: float
+    y: np.ndarray,
+    mu: np.ndarray,
+    eta_var: np.ndarray,
+    level: float,
+    weights: np.ndarray | None = None,
 ) -> tuple[float, float]:
     """Negative-binomial alpha whose `level` intervals cover the held-out `y` as promised, and
     the nominal level to compute them at (`level`, or less where counts are too small).
@@ -123,19 +128,32 @@ def _calibrate(
     level alone gave Anonymous Bank 85.4 % coverage for 80 %, the band 83.1 %).
 
     At a fraction of an arrival per hour even Poisson intervals cover more than promised, as no
-    integer interval holds `level` (for 0.3 expected, [0, 0] holds 74 % and [0, 1] 96 %): then
-    the intervals are computed at the lower nominal level whose coverage at these origins is
-    nearest `level`, which gives [0, 0] to some of those hours and [0, 1] to others.
+    integer interval holds `level` (for 0.3 expected, [0, 0] holds 74 % and [0, 1] 96 %): where
+    Poisson intervals do so at these origins and the chosen ones still cover more than `level`,
+    they are computed at the lower nominal level whose coverage there is nearest `level`, which
+    gives [0, 0] to some of those hours and [0, 1] to others.
+
+    The alpha matches a weighted coverage: `weights` (one per hour) favour the latest origins
+    (`_CALIBRATION_DECAY`), so a change of the noise shows sooner.
     """
     levels = _CALIBRATION_BANDS[level]
+    weights = np.ones(len(y)) if weights is None else np.asarray(weights, dtype=float)
+    weights = weights / weights.sum()
     best, best_loss, best_central = 0.0, np.inf, np.empty(0)
+    poisson_covers = False
     for alpha in _ALPHA_GRID:
         central = np.abs(2.0 * mid_pit(y, mu, eta_var + alpha) - 1.0)
-        loss = sum(abs(float(np.mean(central <= lv)) - lv) for lv in levels)
+        if alpha == 0.0:
+            poisson_covers = float(np.mean(central <= level)) > level
+        loss = sum(abs(float(weights @ (central <= lv)) - lv) for lv in levels)
         if loss < best_loss - 1e-9:
             best, best_loss, best_central = float(alpha), loss, central
+    # The lower nominal level corrects for integer counts, a property of the series' size
+    # rather than of lately, so every origin's hours count alike; and it applies whatever
+    # alpha the band chose: at a fraction of an arrival an hour alpha hardly moves the
+    # interval, and a small alpha > 0 fitted to the band's noise must not keep it wider.
     central = np.sort(best_central)
-    if best > 0 or np.searchsorted(central, level, side="right") <= level * len(central):
+    if not poisson_covers or np.searchsorted(central, level, side="right") <= level * len(central):
         return best, level
     nominal = level - _LEVEL_STEPS  # from `level` down: the largest of equally near ones
     coverage = np.searchsorted(central, nominal, side="right") / len(central)
@@ -148,50 +166,138 @@ _CALIBRATION_BANDS = {0.8: (0.5, 0.6, 0.7, 0.8, 0.9), 0.95: (0.9, 0.95, 0.98)}
 _ALPHA_GRID = (0.0, *np.geomspace(1e-3, 1.5, 24))
 #: How far below its nominal level an interval of small counts may be computed (`_calibrate`).
 _LEVEL_STEPS = np.arange(0.0, 0.4, 0.01)
+#: Weight of each calibration origin relative to the next later one in `_calibrate`: the
+#: latest fortnight counts twice the one a week before it.
+_CALIBRATION_DECAY = 0.5
+#: Days ahead for which `_DayLevels.forecast_variance` estimates the day-level error.
+_DAY_ERROR_DAYS = 28
 
 
-def _local_level(age: np.ndarray, y: np.ndarray, mu: np.ndarray) -> float:
-    """The current ratio of actual to fitted arrivals per day, by a local-level model.
+def _excess_variance(quantile: float, poisson: float, level: float) -> float:
+    """The variance of a day's log error beyond Poisson noise (`poisson`) with which a normal's
+    central `level` interval reaches `quantile` of the absolute errors: a quantile, not the
+    mean square, so a holiday or a reopening does not set the width of every ordinary day."""
+    z = special.ndtri((1.0 + level) / 2.0)
+    return max(0.0, (quantile / z) ** 2 - poisson)
 
-    The log of each open day's ratio (of its total to the fit's) is observed as a level plus
-    noise: Poisson noise (variance 1 / the fitted total) and day-to-day variation of unknown
-    variance; the level is a random walk whose step variance, per calendar day, is unknown
-    too, so a weekend or a closure lets it wander further. Both variances are estimated by
-    maximum likelihood on the history (a grid, `_DAY_NOISE_GRID` × `_LEVEL_STEP_GRID`, with
-    the Kalman filter run for every pair at once), and the filtered level at the end is the
-    correction. It weighs recent days as the series has earned: a noisy series averages many
-    days, one whose level moves follows the last few (a fixed 7-day ratio weighed one odd day
-    as much as a lasting shift, and ignored the week before). Returned as a factor.
-    """
-    day = (age // pd.Timedelta(days=1)).astype(int)
-    actual, fitted = np.bincount(day, weights=y), np.bincount(day, weights=mu)
-    days = np.flatnonzero(fitted > 0)[::-1]  # open days, oldest first
-    if len(days) == 0:
-        return 1.0
-    observed = np.log((actual[days] + 0.5) / (fitted[days] + 0.5))
-    poisson = 1.0 / (fitted[days] + 0.5)
-    steps = np.diff(-days, prepend=-days[0] - 1).astype(float)
-    noise, step = (grid.ravel() for grid in np.meshgrid(_DAY_NOISE_GRID, _LEVEL_STEP_GRID))
-    level = np.zeros(noise.shape)
-    # Prior on the level before the first day: a factor within about e^±1 (sd 0.5 on the log).
-    variance = np.full(noise.shape, 0.25)
-    loglik = np.zeros(noise.shape)
-    for t in range(len(days)):
-        variance = variance + step * steps[t]
-        total = variance + noise + poisson[t]
-        innovation = observed[t] - level
-        loglik -= np.log(total) + innovation**2 / total
-        gain = variance / total
-        level = level + gain * innovation
-        variance = variance * (1.0 - gain)
-    return float(np.exp(level[np.argmax(loglik)]))
+
+def _origin_day_variance(
+    y: np.ndarray, mu: np.ndarray, day: np.ndarray, weights: np.ndarray, level: float
+) -> float:
+    """`_excess_variance` of the day totals of the calibration origins' forecasts (`day`
+    labels each hour's origin and date; `weights`, one per hour, the origins' weights)."""
+    _, inverse = np.unique(day, return_inverse=True)
+    actual, fitted = np.bincount(inverse, weights=y), np.bincount(inverse, weights=mu)
+    weight = np.bincount(inverse, weights=weights) / np.bincount(inverse)
+    errors = np.abs(np.log((actual + 0.5) / (fitted + 0.5)))
+    order = np.argsort(errors)
+    cumulative = np.cumsum(weight[order]) / weight.sum()
+    at = min(int(np.searchsorted(cumulative, level)), len(errors) - 1)
+    poisson = float(np.average(1.0 / (fitted + 0.5), weights=weight))
+    return _excess_variance(float(errors[order][at]), poisson, level)
+
+
+@dataclass(frozen=True)
+class _DayLevels:
+    """A fitting window's open days, oldest first, for the local level of the day totals: the
+    log ratio of each day's actual to fitted arrivals (`observed`), its Poisson variance (1 /
+    the fitted total) and its calendar day (increasing)."""
+
+    observed: np.ndarray
+    poisson: np.ndarray
+    day: np.ndarray
+
+    @classmethod
+    def of(cls, age: np.ndarray, y: np.ndarray, mu: np.ndarray) -> _DayLevels:
+        day = (age // pd.Timedelta(days=1)).astype(int)
+        actual, fitted = np.bincount(day, weights=y), np.bincount(day, weights=mu)
+        days = np.flatnonzero(fitted > 0)[::-1]  # open days, oldest first
+        observed = np.log((actual[days] + 0.5) / (fitted[days] + 0.5))
+        return cls(observed, 1.0 / (fitted[days] + 0.5), -days)
+
+    @cached_property
+    def _likeliest(self) -> tuple[float, float, float]:
+        """The Kalman filter for every pair of `_DAY_NOISE_GRID` × `_LEVEL_STEP_GRID` at once:
+        (the level filtered to the last day, the day noise, the level step) of the likeliest."""
+        steps = np.diff(self.day, prepend=self.day[0] - 1).astype(float)
+        noise, step = (grid.ravel() for grid in np.meshgrid(_DAY_NOISE_GRID, _LEVEL_STEP_GRID))
+        level = np.zeros(noise.shape)
+        variance = np.full(noise.shape, _LEVEL_PRIOR_VARIANCE)
+        loglik = np.zeros(noise.shape)
+        for t in range(len(self.day)):
+            variance = variance + step * steps[t]
+            total = variance + noise + self.poisson[t]
+            innovation = self.observed[t] - level
+            loglik -= np.log(total) + innovation**2 / total
+            gain = variance / total
+            level = level + gain * innovation
+            variance = variance * (1.0 - gain)
+        best = int(np.argmax(loglik))
+        return float(level[best]), float(noise[best]), float(step[best])
+
+    @property
+    def factor(self) -> float:
+        """The current ratio of actual to fitted arrivals per day, by a local-level model.
+
+        The log of each open day's ratio is observed as a level plus noise: Poisson noise and
+        day-to-day variation of unknown variance; the level is a random walk whose step
+        variance, per calendar day, is unknown too, so a weekend or a closure lets it wander
+        further. Both variances are estimated by maximum likelihood on the history (a grid,
+        with the Kalman filter run for every pair at once), and the filtered level at the end
+        is the correction. It weighs recent days as the series has earned: a noisy series
+        averages many days, one whose level moves follows the last few (a fixed 7-day ratio
+        weighed one odd day as much as a lasting shift, and ignored the week before).
+        """
+        return 1.0 if len(self.day) == 0 else float(np.exp(self._likeliest[0]))
+
+    @cached_property
+    def filtered(self) -> np.ndarray:
+        """The local level after each day, filtered with the likeliest variances."""
+        _, noise, step = self._likeliest
+        steps = np.diff(self.day, prepend=self.day[0] - 1).astype(float)
+        level, variance = 0.0, _LEVEL_PRIOR_VARIANCE
+        path = np.empty(len(self.observed))
+        for t in range(len(self.observed)):
+            variance += step * steps[t]
+            gain = variance / (variance + noise + self.poisson[t])
+            level += gain * (self.observed[t] - level)
+            variance *= 1.0 - gain
+            path[t] = level
+        return path
+
+    def forecast_variance(self, rule: tuple[float, float], level: float) -> np.ndarray:
+        """Per whole days ahead (0: the next calendar day), the `_excess_variance` of the
+        errors that the local level, applied by `rule` as the forecast applies it, made on the
+        window's own days: how far a day's total strays from the level forecast from the days
+        before it, over months of the series' history rather than the calibration origins'
+        few weeks. Never decreasing with the horizon."""
+        out = np.zeros(_DAY_ERROR_DAYS)
+        if len(self.observed) < 20:
+            return out
+        path = self.filtered
+        first, then = np.triu_indices(len(self.observed), 1)
+        ahead = self.day[then] - self.day[first]
+        keep = ahead <= _DAY_ERROR_DAYS
+        first, then, ahead = first[keep], then[keep], ahead[keep]
+        errors = self.observed[then] - path[first] * _exponent(rule, ahead - 0.5)
+        for h in range(_DAY_ERROR_DAYS):
+            pairs = ahead == h + 1
+            if pairs.sum() >= 20:
+                quantile = float(np.quantile(np.abs(errors[pairs]), level))
+                poisson = float(np.mean(self.poisson[then[pairs]]))
+                out[h] = _excess_variance(quantile, poisson, level)
+            elif h > 0:
+                out[h] = out[h - 1]
+        return np.maximum.accumulate(out)
 
 
 #: Candidate variances of a day's log ratio around the local level beyond Poisson noise (0 to
 #: a factor of about e^±0.55), and of the level's random-walk step per calendar day (0 to
-#: e^±0.22 a day): `_local_level` picks the likeliest pair.
+#: e^±0.22 a day): `_DayLevels` picks the likeliest pair.
 _DAY_NOISE_GRID = np.geomspace(1e-6, 0.3, 18)
 _LEVEL_STEP_GRID = np.geomspace(1e-6, 0.05, 14)
+#: Prior variance of the log level before the first day: a factor within about e^±1.
+_LEVEL_PRIOR_VARIANCE = 0.25
 
 
 _FULL_LEVEL = (1.0, np.inf)
@@ -254,6 +360,8 @@ class _Fit:
     end: pd.Timestamp
     #: Factors of the cells that have shifted lately (`_cell_shifts`), by cell.
     cell_shifts: pd.Series
+    #: The day totals the local level is filtered from.
+    day_levels: _DayLevels
 
 
 #: Recently built designs by (schedule identity, calendar, variant, window).
@@ -267,7 +375,7 @@ class CalendarGLM(Model):
 
     Observations are down-weighted with age (half-life `half_life_weeks`), and the forecast is
     scaled by the current ratio of actual to fitted arrivals per day, filtered by a local-level
-    model of the day totals (`_local_level`), raised to a power chosen on the calibration
+    model of the day totals (`_DayLevels.factor`), raised to a power chosen on the calibration
     origins (`_LEVEL_RULES`: 0, ½, 1, or 1 fading with a 7-day half-life over the horizon),
     so a lasting shift (a summer, a pandemic) is followed within days where that has paid off,
     a passing one (a reopening backlog) only in the first days, and neither where it has not
@@ -306,6 +414,9 @@ class CalendarGLM(Model):
         #: Per interval level, the alpha calibrated at the rolling origins and the nominal
         #: level its interval is computed at (`_calibrate`); without them, the in-sample alpha.
         self._calibrated: dict[float, tuple[float, float]] = {}
+        #: Per interval level and whole days ahead, the day-level variance that the
+        #: calibration origins had not shown (`_DayLevels.forecast_variance`).
+        self._day_excess: dict[float, np.ndarray] = {}
         #: The level correction applied (exponent, its half-life over the horizon in days),
         #: chosen at the calibration origins.
         self.level_rule = _FULL_LEVEL
@@ -350,8 +461,9 @@ class CalendarGLM(Model):
         fitted = self._fit_window(history, self._end)
         alpha, rule = fitted.alpha, _FULL_LEVEL
         calibrated: dict[float, tuple[float, float]] = {}
+        day_excess: dict[float, np.ndarray] = {}
         if self.calibrate:
-            ys, raws, levels, eta_vars, aheads = [], [], [], [], []
+            ys, raws, levels, eta_vars, aheads, origins, days = [], [], [], [], [], [], []
             for k in range(_CALIBRATION_ORIGINS):
                 cut = self._end - _HOLDOUT - k * WEEK
                 if cut - history.index.min() < 2 * _HOLDOUT:
@@ -369,6 +481,8 @@ class CalendarGLM(Model):
                 levels.append(np.full(len(raw), before.level))
                 aheads.append(_days_ahead(pd.DatetimeIndex(after.index), cut))
                 eta_vars.append(eta_var)
+                origins.append(np.full(len(raw), k))
+                days.append(k * 100_000 + (after.index.normalize() - cut).days.to_numpy())
             if ys and sum(y.sum() for y in ys) > 0:
                 y, raw, level = np.concatenate(ys), np.concatenate(raws), np.concatenate(levels)
                 ahead = np.concatenate(aheads)
@@ -381,9 +495,18 @@ class CalendarGLM(Model):
                 if self.intervals:
                     mean = raw * level ** _exponent(rule, ahead)
                     eta_var = np.concatenate(eta_vars)
-                    calibrated = {lv: _calibrate(y, mean, eta_var, lv) for lv in INTERVAL_LEVELS}
+                    weights = _CALIBRATION_DECAY ** np.concatenate(origins).astype(float)
+                    day = np.concatenate(days)
+                    for lv in INTERVAL_LEVELS:
+                        calibrated[lv] = _calibrate(y, mean, eta_var, lv, weights)
+                        # Where the origins' days strayed less from the forecast than the
+                        # series' days have over its window, the difference is added.
+                        recent = _origin_day_variance(y, mean, day, weights, lv)
+                        usual = fitted.day_levels.forecast_variance(rule, lv)
+                        day_excess[lv] = np.maximum(usual - recent, 0.0)
         self._fit_result, self._alpha, self.level_rule = fitted, alpha, rule
         self._calibrated = calibrated
+        self._day_excess = day_excess
 
     def _fit_window(self, history: pd.Series, end: pd.Timestamp) -> _Fit:
         history = history[history.index >= end - self.weeks * WEEK]
@@ -437,7 +560,7 @@ class CalendarGLM(Model):
         dof = max(len(y) - len(columns), 1)
         excess = (weights * ((y - mu) ** 2 - mu)).sum() * len(y) / dof
         dispersion = max(1.0, float((weights * (y - mu) ** 2 / mu).sum()) / dof)
-        level = _local_level(age, y, mu)
+        day_levels = _DayLevels.of(age, y, mu)
         return _Fit(
             columns=list(columns),
             zero_cells=zero_cells,
@@ -446,9 +569,10 @@ class CalendarGLM(Model):
             cov=np.linalg.inv(information) * dispersion,
             alpha=max(0.0, float(excess / (weights * mu**2).sum())),
             cap=3.0 * float(y.max()),
-            level=float(level),
+            level=day_levels.factor,
             end=end,
             cell_shifts=shifts,
+            day_levels=day_levels,
         )
 
     @staticmethod
@@ -488,8 +612,15 @@ class CalendarGLM(Model):
         mean, eta_var = self._mean(self._fit_result, index, self.level_rule)
         return mean, eta_var
 
-    def _interval_alpha(self, alpha: np.ndarray | float, level: float) -> np.ndarray | float:
-        return alpha + self._calibrated.get(level, (self._alpha, level))[0]
+    def _interval_alpha(
+        self, alpha: np.ndarray | float, level: float, index: pd.DatetimeIndex
+    ) -> np.ndarray | float:
+        alpha = alpha + self._calibrated.get(level, (self._alpha, level))[0]
+        excess = self._day_excess.get(level)
+        if excess is None or self._fit_result is None:
+            return alpha
+        ahead = np.floor(_days_ahead(index, self._fit_result.end)).astype(int)
+        return alpha + excess[np.clip(ahead, 0, len(excess) - 1)]
 
     def _interval_level(self, level: float) -> float:
         return self._calibrated.get(level, (self._alpha, level))[1]

@@ -114,11 +114,12 @@ class Model(ABC):
         if is_open.any():
             mean, alpha = self._predict(index[is_open])
             out.loc[is_open, "mean"] = mean
+            hours = index[is_open]
             lo80, hi80 = count_interval(
-                mean, self._interval_alpha(alpha, 0.8), self._interval_level(0.8)
+                mean, self._interval_alpha(alpha, 0.8, hours), self._interval_level(0.8)
             )
             lo95, hi95 = count_interval(
-                mean, self._interval_alpha(alpha, 0.95), self._interval_level(0.95)
+                mean, self._interval_alpha(alpha, 0.95, hours), self._interval_level(0.95)
             )
             out.loc[is_open, "lo80"] = lo80
             out.loc[is_open, "hi80"] = hi80
@@ -138,8 +139,11 @@ class Model(ABC):
             mean[is_open] = self._predict(index[is_open])[0]
         return mean
 
-    def _interval_alpha(self, alpha: np.ndarray | float, level: float) -> np.ndarray | float:
-        """The alpha of the `level` interval, from `_predict`'s (one for every level here)."""
+    def _interval_alpha(
+        self, alpha: np.ndarray | float, level: float, index: pd.DatetimeIndex
+    ) -> np.ndarray | float:
+        """The alpha of the `level` interval for the hours `index`, from `_predict`'s (one for
+        every level and hour here)."""
         return alpha
 
     def _interval_level(self, level: float) -> float:

@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 from forecasting.errors import DataError, ModelError
-from forecasting.glm import CalendarGLM, _calibrate, _local_level, mid_pit
+from forecasting.glm import CalendarGLM, _calibrate, _DayLevels, mid_pit
 from forecasting.models import SeasonalNaive, WeekdayHourMean, count_interval
 from forecasting.schedule import WARD_OFFICE, OpeningSchedule
 from forecasting.simulate import ward_profile
@@ -279,7 +279,7 @@ def test_the_local_level_follows_a_lasting_shift_within_days() -> None:
     # Quiet days for half a year, then the level drops to 60 % for the last two weeks.
     for seed in range(4):
         level = np.where(np.arange(130) >= 120, 0.6, 1.0)
-        factor = _local_level(*_day_totals(level, 0.05, seed))
+        factor = _DayLevels.of(*_day_totals(level, 0.05, seed)).factor
         assert factor == pytest.approx(0.6, abs=0.06)
 
 
@@ -289,7 +289,7 @@ def test_the_local_level_averages_many_days_when_days_are_noisy() -> None:
     filtered, last_week = [], []
     for seed in range(20):
         age, actual, fitted = _day_totals(np.ones(130), 0.3, seed)
-        filtered.append(abs(np.log(_local_level(age, actual, fitted))))
+        filtered.append(abs(np.log(_DayLevels.of(age, actual, fitted).factor)))
         last_week.append(abs(np.log(actual[-5:].sum() / fitted[-5:].sum())))
     assert np.mean(filtered) < 0.5 * np.mean(last_week)
 
@@ -329,12 +329,14 @@ def test_glm_forecasts_a_flat_history_as_it_is_after_going_live(
     # after 勤労感謝の日 (Mon 2026-11-23) too. The empty year before going live once read as a
     # jump from nothing: levels of 1.3–3.5 and +25 % after the holiday.
     levels: list[float] = []
+    factor = _DayLevels.factor.fget
+    assert factor is not None
 
-    def spy(age: np.ndarray, y: np.ndarray, mu: np.ndarray) -> float:
-        levels.append(_local_level(age, y, mu))
+    def spy(days: _DayLevels) -> float:
+        levels.append(factor(days))
         return levels[-1]
 
-    monkeypatch.setattr("forecasting.glm._local_level", spy)
+    monkeypatch.setattr(_DayLevels, "factor", property(spy))
     model = CalendarGLM(WARD_OFFICE, interactions=interactions).fit(_went_live())
     assert len(levels) > 1 and np.allclose(levels, 1.0, atol=0.01)
     index = pd.date_range("2026-11-17", "2026-12-01", freq="h")
