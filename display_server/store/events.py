@@ -168,9 +168,9 @@ def visit_counter_minutes(
     A visit begins when the ticket is issued, routed on or transferred to the service, and costs
     the time from each call to the end of that call: served to completion (or routed on), sent
     to another service, missed (a no-show: the recalls at the counter) or cancelled. A visit
-    that left the line uncalled costs nothing; a no-show counts once its visitor is not back
-    (a re-queue reopens it); an expired one, which the day's end cut short, is left out, as
-    are visits still in line or at a counter. The forecast counts every ticket that joined a
+    that left the line uncalled costs nothing; a no-show counts unless its visitor comes back
+    (a re-queue reopens the visit); an expired one, which the day's end cut short, is left
+    out, as are visits still in line or at a counter. The forecast counts every ticket that joined a
     line as an arrival, so its simulation draws each arrival's counter time from these: 200 of
     them put a few no-shows among them and the mean within about 7 % (50: 14 %), which the
     waits of a busy hour multiply.
