@@ -215,15 +215,17 @@ class _DayLevels:
         observed = np.log((actual[days] + 0.5) / (fitted[days] + 0.5))
         return cls(observed, 1.0 / (fitted[days] + 0.5), -days)
 
-    @cached_property
-    def _likeliest(self) -> tuple[float, float, float]:
-        """The Kalman filter for every pair of `_DAY_NOISE_GRID` × `_LEVEL_STEP_GRID` at once:
-        (the level filtered to the last day, the day noise, the level step) of the likeliest."""
+    def _filter(
+        self, noise: np.ndarray, step: np.ndarray, *, record: bool = False
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+        """The Kalman filter of the log level for each pair of day noise and level step at
+        once: the level filtered to the last day, the log likelihood (up to a constant) and,
+        with `record`, the level after each day (days × pairs)."""
         steps = np.diff(self.day, prepend=self.day[0] - 1).astype(float)
-        noise, step = (grid.ravel() for grid in np.meshgrid(_DAY_NOISE_GRID, _LEVEL_STEP_GRID))
         level = np.zeros(noise.shape)
         variance = np.full(noise.shape, _LEVEL_PRIOR_VARIANCE)
         loglik = np.zeros(noise.shape)
+        path = np.empty((len(self.day), *noise.shape)) if record else None
         for t in range(len(self.day)):
             variance = variance + step * steps[t]
             total = variance + noise + self.poisson[t]
@@ -232,6 +234,16 @@ class _DayLevels:
             gain = variance / total
             level = level + gain * innovation
             variance = variance * (1.0 - gain)
+            if path is not None:
+                path[t] = level
+        return level, loglik, path
+
+    @cached_property
+    def _likeliest(self) -> tuple[float, float, float]:
+        """(The level filtered to the last day, the day noise, the level step) of the likeliest
+        pair of `_DAY_NOISE_GRID` × `_LEVEL_STEP_GRID`."""
+        noise, step = (grid.ravel() for grid in np.meshgrid(_DAY_NOISE_GRID, _LEVEL_STEP_GRID))
+        level, loglik, _ = self._filter(noise, step)
         best = int(np.argmax(loglik))
         return float(level[best]), float(noise[best]), float(step[best])
 
@@ -254,16 +266,9 @@ class _DayLevels:
     def filtered(self) -> np.ndarray:
         """The local level after each day, filtered with the likeliest variances."""
         _, noise, step = self._likeliest
-        steps = np.diff(self.day, prepend=self.day[0] - 1).astype(float)
-        level, variance = 0.0, _LEVEL_PRIOR_VARIANCE
-        path = np.empty(len(self.observed))
-        for t in range(len(self.observed)):
-            variance += step * steps[t]
-            gain = variance / (variance + noise + self.poisson[t])
-            level += gain * (self.observed[t] - level)
-            variance *= 1.0 - gain
-            path[t] = level
-        return path
+        _, _, path = self._filter(np.array([noise]), np.array([step]), record=True)
+        assert path is not None
+        return path[:, 0]
 
     def forecast_variance(self, rule: tuple[float, float], level: float) -> np.ndarray:
         """Per whole days ahead (0: the next calendar day), the `_excess_variance` of the
