@@ -170,10 +170,10 @@ def visit_counter_minutes(
     to another service, missed (a no-show: the recalls at the counter) or cancelled. A visit
     that left the line uncalled costs nothing; a no-show counts unless its visitor comes back
     (a re-queue reopens the visit); an expired one, which the day's end cut short, is left
-    out, as are visits still in line or at a counter. The forecast counts every ticket that joined a
-    line as an arrival, so its simulation draws each arrival's counter time from these: 200 of
-    them put a few no-shows among them and the mean within about 7 % (50: 14 %), which the
-    waits of a busy hour multiply.
+    out, as are visits still in line or at a counter. The forecast counts every ticket that
+    joined a line as an arrival, so its simulation draws each arrival's counter time from
+    these: 200 of them put a few no-shows among them and the mean within about 7 % (50: 14 %),
+    which the waits of a busy hour multiply.
     """
     rows = session.execute(
         select(EventRow.ticket_id, EventRow.service, EventRow.type, EventRow.at, EventRow.data)
