@@ -36,8 +36,12 @@ router = APIRouter(prefix="/api/v1", tags=["forecast"])
 
 MAX_DAYS = 28
 #: Level symbols, repeating the word (never colour alone); the same as the live table's.
-#: `off`: the hour is outside that day's reception hours; `none`: no forecast for it.
-SYMBOLS = {"quiet": "○", "moderate": "△", "busy": "▲", "very_busy": "■", "off": "—", "none": "?"}
+#: `off`: the hour is outside that day's reception hours; `none`: no forecast for it; `past`:
+#: today's hour is over (its forecast no longer helps anyone plan a visit).
+SYMBOLS = {
+    "quiet": "○", "moderate": "△", "busy": "▲", "very_busy": "■", "off": "—", "none": "?",
+    "past": "·",
+}
 
 
 def parse_start(value: str | None, today: dt.date) -> dt.date:
@@ -140,7 +144,7 @@ def calendar_view(request: Request, site: Site, _: Translator) -> dict[str, Any]
         fitted = forecast_store.last_fitted(session)
         simulated = _simulated(session, runtime)
     hours = site_hours(rows, config=config, service=service)
-    days = []
+    days: list[dict[str, Any]] = []
     for n in range(weeks * 7):
         day = now.date() + dt.timedelta(days=n)
         reason = closed_reason(config, site, day)
@@ -148,10 +152,13 @@ def calendar_view(request: Request, site: Site, _: Translator) -> dict[str, Any]
             continue  # regular closed weekdays are said once, above the table
         opening = site.hours_on(day)
         day_hours = open_hours(opening) if opening else range(0)
-        cells = []
+        cells: list[dict[str, Any]] = []
         for hour in columns:
-            forecast = hours.get(dt.datetime.combine(day, dt.time(hour), zone))
-            if forecast is not None:
+            start = dt.datetime.combine(day, dt.time(hour), zone)
+            forecast = hours.get(start)
+            if hour in day_hours and start + dt.timedelta(hours=1) <= now:
+                cells.append({"level": "past", "wait": None})
+            elif forecast is not None:
                 cells.append({"level": forecast.level, "wait": round(forecast.est_wait_min)})
             else:
                 cells.append({"level": "none" if hour in day_hours else "off", "wait": None})
@@ -161,6 +168,7 @@ def calendar_view(request: Request, site: Site, _: Translator) -> dict[str, Any]
     return {
         "service": service, "weeks": weeks, "columns": columns, "days": days,
         "has_data": bool(hours), "simulated": simulated,
+        "has_past": any(c["level"] == "past" for d in days for c in d["cells"]),
         "fitted_at": fitted.astimezone(zone).strftime("%Y-%m-%d %H:%M") if fitted else None,
         "best": [
             {"label": _date_label(_, h.hour_start.date()), **_reception_window(site, h.hour_start),

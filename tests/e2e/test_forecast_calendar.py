@@ -59,9 +59,11 @@ def test_site_page_shows_the_forecast_calendar(seeded_server: LiveServer, browse
         assert table.locator("tbody tr").count() == 10
         levels = {"quiet", "moderate", "busy", "very_busy"}
         filled = [c.get_attribute("data-level") for c in table.locator("td.fc-cell").all()]
-        assert len(filled) == 90 and set(filled) <= levels
+        # At 10:00 today's 8:00 and 9:00 hours are over.
+        assert len(filled) == 90 and filled[:2] == ["past", "past"] and set(filled[2:]) <= levels
         # Every cell says its level in words, not only in colour and symbol.
-        assert "空いています" in table.locator("td.fc-cell").first.inner_text()
+        assert "空いています" in table.locator("td.fc-quiet").first.inner_text()
+        assert "終了した時間帯" in table.locator("td.fc-past").first.inner_text()
         assert calendar.locator(".forecast-best li").count() == 3
         # Each recommended time is said as the part of its hour when tickets are taken.
         for when in calendar.locator(".forecast-best .best-when").all_inner_texts():

@@ -4,6 +4,7 @@ PostgreSQL): the pattern's shape, nothing for closed hours, holidays marked, 4xx
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections import defaultdict
 
 import pytest
@@ -85,6 +86,25 @@ def test_unknown_site_is_404(client: TestClient) -> None:
     response = client.get("/api/v1/sites/atlantis/forecast")
     assert response.status_code == 404
     assert "atlantis" in response.json()["detail"]
+
+
+def test_the_calendar_marks_today_s_hours_that_are_over(
+    client: TestClient, clock: FakeClock
+) -> None:
+    clock.set(BEFORE_HOLIDAY.replace(hour=10, minute=30))
+    runtime = runtime_of(client)
+    seed_pattern(runtime)
+    refit(runtime)
+    page = client.get("/sites/nerima").text
+    rows = re.findall(r"<tr[^>]*>\s*<th scope=\"row\">([^<]+)</th>(.*?)</tr>", page, re.S)
+    levels = {label: re.findall(r'data-level="(\w+)"', cells) for label, cells in rows}
+    # 08:00–08:59 and 09:00–09:59 are over; the hour in progress still shows its forecast.
+    today, tomorrow = levels["11/17(火)"], levels["11/18(水)"]
+    assert today[:2] == ["past", "past"] and "past" not in today[2:]
+    assert len(today) == 9 and "past" not in tomorrow and len(tomorrow) == 9
+    assert "終了した時間帯" in page  # the legend explains the symbol
+    clock.set(BEFORE_HOLIDAY.replace(hour=8))
+    assert "終了した時間帯" not in client.get("/sites/nerima").text
 
 
 @pytest.mark.parametrize(
