@@ -78,7 +78,9 @@ def ticket_message(
     config: WardConfig, ticket: Ticket, estimate: WaitEstimate, *, seq: int, at: dt.datetime
 ) -> dict[str, Any]:
     """The phone page's view of one ticket; `near` flips when its turn is close."""
-    view = ticket_view(config, ticket, estimate, status_url=f"/t/{ticket.token}", lang=ticket.lang)
+    view = ticket_view(
+        config, ticket, estimate, status_url=f"/t/{ticket.token}", now=at, lang=ticket.lang
+    )
     view["near"] = (
         ticket.status is TicketStatus.WAITING and estimate.ahead <= config.policy.near_turn_ahead
     ) or ticket.status is TicketStatus.CALLED
@@ -105,7 +107,7 @@ def load_ticket(runtime: Runtime, token: str) -> dict[str, Any] | None:
         now = runtime.now()
         estimate = estimate_ticket(runtime.queue_state(session, site, now), ticket, now=now)
         seq = event_store.current_seq(session, site=ticket.site)
-    return ticket_message(runtime.config, ticket, estimate, seq=seq, at=runtime.now())
+    return ticket_message(runtime.config, ticket, estimate, seq=seq, at=now)
 
 
 def load_missed(runtime: Runtime, site: Site, since: int) -> list[dict[str, Any]] | None:
@@ -152,9 +154,13 @@ def _refresh_messages(
     if any(_moves_the_line(outcome) for outcome in outcomes):
         estimates = estimate_all(state, now=now)
         followed = [(t, estimates.get(t.id, NO_WAIT)) for t in state.waiting]
-    # Tickets that left the line (called, done, cancelled …), as each outcome left them.
+    # Tickets that left the line (called, done, cancelled …), as each outcome left them; one
+    # called on its route's way still hears when the route should be through.
     left = {o.ticket.id: o.ticket for o in outcomes if o.ticket is not None}
-    followed += [(t, NO_WAIT) for t in left.values() if t.status is not TicketStatus.WAITING]
+    followed += [
+        (t, estimate_ticket(state, t, now=now))
+        for t in left.values() if t.status is not TicketStatus.WAITING
+    ]
     for ticket, estimate in followed:
         message = ticket_message(config, ticket, estimate, seq=status["seq"], at=now)
         messages.append((ticket_channel(ticket.token), message))

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import math
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -20,6 +21,9 @@ from display_server.store import tickets as ticket_store
 
 #: How many recent calls the status keeps for lobby screens.
 RECENT_CALLS = 8
+#: A route's end is said to the next five minutes: a time to the minute would claim more than
+#: the estimate knows.
+ROUTE_END_STEP_S = 300
 
 
 def crowding_level(config: WardConfig, minutes: float | None) -> str:
@@ -52,6 +56,7 @@ def ticket_view(
     estimate: WaitEstimate,
     *,
     status_url: str,
+    now: dt.datetime,
     lang: str = "ja",
 ) -> dict[str, Any]:
     site = config.site(ticket.site)
@@ -81,8 +86,18 @@ def ticket_view(
         "ahead": estimate.ahead,
         "est_wait_min": estimate.minutes_min,
         "est_wait_max": estimate.minutes_max,
+        "est_route_done_at": route_done_at(now, estimate.route_minutes),
         "status_url": status_url,
     }
+
+
+def route_done_at(now: dt.datetime, minutes: float | None) -> str | None:
+    """When a route should be through (ISO 8601, up to the next five minutes), or None."""
+    if minutes is None:
+        return None
+    end = (now + dt.timedelta(minutes=minutes)).timestamp()
+    rounded = math.ceil(end / ROUTE_END_STEP_S) * ROUTE_END_STEP_S
+    return dt.datetime.fromtimestamp(rounded, now.tzinfo).isoformat()
 
 
 def site_status(

@@ -54,6 +54,7 @@ def counter_view(
                 current,
                 WaitEstimate(ahead=0, minutes_min=0, minutes_max=0),
                 status_url=status_url(runtime, request, current.token),
+                now=runtime.now(),
             )
             if current
             else None

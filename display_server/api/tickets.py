@@ -178,6 +178,7 @@ def _view(
         ticket,
         estimate,
         status_url=status_url(runtime, request, ticket.token),
+        now=runtime.now(),
         lang=ticket.lang,
     )
 

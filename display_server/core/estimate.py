@@ -21,6 +21,7 @@ monotone over the bins (`estimate_model`). Every input is known at `now`.
 from __future__ import annotations
 
 import bisect
+import dataclasses
 import datetime as dt
 import heapq
 import math
@@ -64,6 +65,9 @@ class WaitEstimate:
     #: Position score (simulated wait plus recent delays, minutes): store it with the ticket
     #: and hand it back to `QueueHistory.waited` when the ticket is called (calibration).
     score: float | None = field(default=None, compare=False)
+    #: Expected minutes until the last service of the ticket's route ends (`_with_route`);
+    #: None for a ticket of one service, or when a service on its way has no open counter.
+    route_minutes: float | None = None
 
     @property
     def no_open_counter(self) -> bool:
@@ -130,6 +134,11 @@ def _history(state: QueueState, now: dt.datetime) -> QueueHistory:
     return state.history or QueueHistory.from_durations(state.service_minutes, now)
 
 
+def _default(state: QueueState, service: str) -> float:
+    """The configured service time, until enough have been observed."""
+    return state.default_minutes.get(service, _FALLBACK_DEFAULT_MINUTES)
+
+
 def _simulate(
     state: QueueState, history: QueueHistory, lines: dict[str, list[_Job]], now: dt.datetime,
     stop: int | None,
@@ -138,8 +147,7 @@ def _simulate(
 
     `lines` must be sorted by queue key. Counters call by the office's rule (`service_to_call`).
     """
-    default = {s: state.default_minutes.get(s, _FALLBACK_DEFAULT_MINUTES) for s in lines}
-    profiles = {s: history.profile(s, default[s], now) for s in lines}
+    profiles = {s: history.profile(s, _default(state, s), now) for s in lines}
     counters = [v for v in state.counters if v.status is CounterStatus.OPEN]
     # Time runs as in a pool of memoryless counters: the next one frees after 1 / (sum of the
     # busy counters' completion rates), whichever it is. A plain deterministic simulation would
@@ -151,8 +159,7 @@ def _simulate(
             since = view.current.called_at or view.current.started_at or now
             elapsed = max(0.0, (now - since).total_seconds() / 60)
             serving = view.current.service
-            fallback = state.default_minutes.get(serving, _FALLBACK_DEFAULT_MINUTES)
-            left = max(history.residual(serving, elapsed, fallback), 1e-6)
+            left = max(history.residual(serving, elapsed, _default(state, serving)), 1e-6)
             busy.append((left, j, 1 / left))
     heapq.heapify(busy)
     idle = [j for j, view in enumerate(counters) if view.current is None]
@@ -269,24 +276,31 @@ def estimate_for(state: QueueState, *, service: str, ahead: int, now: dt.datetim
 
 
 def estimate_ticket(state: QueueState, ticket: Ticket, *, now: dt.datetime) -> WaitEstimate:
-    """The estimate for one waiting ticket (zero once it has been called)."""
+    """The estimate for one ticket: its wait while it waits (zero once it has been called), and
+    when its route should be through."""
     if ticket.status is not TicketStatus.WAITING:
-        return WaitEstimate(0, 0, 0, 0.0, 0.0, 0.0, 0.0)
+        return _with_route(state, ticket, WaitEstimate(0, 0, 0, 0.0, 0.0, 0.0, 0.0), now, {})
     lines = _lines(state)
     line, job = lines.setdefault(ticket.service, []), _job(ticket)
     # The line is sorted and ids are unique: the ticket's place is the number ahead of it.
     ahead = bisect.bisect_left(line, job)
     if ahead == len(line) or line[ahead] != job:
         line.insert(ahead, job)
-    return _estimate_job(state, lines, ticket.service, job, ahead, now)
+    estimate = _estimate_job(state, lines, ticket.service, job, ahead, now)
+    return _with_route(state, ticket, estimate, now, {})
 
 
-def estimate_new(state: QueueState, *, service: str, now: dt.datetime) -> WaitEstimate:
+def estimate_new(
+    state: QueueState, *, service: str, now: dt.datetime, priority: bool = False
+) -> WaitEstimate:
     """What a ticket taken now for `service` should expect (shown before issuing)."""
     lines = _lines(state)
-    job: _Job = ((True, now, _NEW), _NEW)
-    ahead = len(lines.get(service, ()))
-    lines.setdefault(service, []).append(job)
+    job: _Job = ((not priority, now, _NEW), _NEW)
+    line = lines.setdefault(service, [])
+    # A newcomer joins behind everyone of its class (priority tickets lead a line), including
+    # tickets queued after `now` when the caller asks for the start of the minute.
+    ahead = sum(1 for key, _ in line if not key[0]) if priority else len(line)
+    line.insert(ahead, job)
     return _estimate_job(state, lines, service, job, ahead, now)
 
 
@@ -295,7 +309,7 @@ def estimate_all(state: QueueState, *, now: dt.datetime) -> dict[int, WaitEstima
     lines = _lines(state)
     history = _history(state, now)
     starts, profiles = _simulate(state, history, lines, now, stop=None)
-    return {
+    estimates = {
         job[1]: _finish(
             state, history, service, ahead, starts.get(job[1]), profiles[service], not job[0][0],
             _hol(state, service, job[1], now), now,
@@ -303,3 +317,44 @@ def estimate_all(state: QueueState, *, now: dt.datetime) -> dict[int, WaitEstima
         for service, line in lines.items()
         for ahead, job in enumerate(line)
     }
+    newcomers: dict[tuple[str, bool], WaitEstimate] = {}
+    for ticket in state.waiting:
+        if ticket.id in estimates:
+            estimates[ticket.id] = _with_route(state, ticket, estimates[ticket.id], now, newcomers)
+    return estimates
+
+
+def _with_route(
+    state: QueueState, ticket: Ticket, estimate: WaitEstimate, now: dt.datetime,
+    newcomers: dict[tuple[str, bool], WaitEstimate],
+) -> WaitEstimate:
+    """`estimate` with `route_minutes` for a ticket whose route has several services (on each
+    step of it, the last one too, so that the visitor sees the end time throughout).
+
+    The service in hand takes the ticket's expected wait, then the service's expected work (or
+    what is left of a service under way). Each later service takes the wait of a newcomer to
+    its line now, then its work: the lines are taken as the lobby screen shows them, since by
+    the time the visitor gets there, others will have joined and left. `newcomers` keeps those
+    waits for the other tickets of one refresh.
+    """
+    if len(ticket.route) < 2 or not ticket.status.is_open or estimate.expected is None:
+        return estimate
+    history = _history(state, now)
+
+    def work(service: str) -> float:
+        return history.profile(service, _default(state, service), now).mean
+
+    if ticket.status is TicketStatus.SERVING and ticket.started_at is not None:
+        elapsed = max(0.0, (now - ticket.started_at).total_seconds() / 60)
+        minutes = history.residual(ticket.service, elapsed, _default(state, ticket.service))
+    else:
+        minutes = estimate.expected + work(ticket.service)
+    for service in ticket.route[ticket.route_index + 1 :]:
+        key = (service, ticket.priority)
+        if key not in newcomers:
+            newcomers[key] = estimate_new(state, service=service, now=now, priority=ticket.priority)
+        wait = newcomers[key].expected
+        if wait is None:
+            return estimate  # no counter for it is open: when it will be is unknown
+        minutes += wait + work(service)
+    return dataclasses.replace(estimate, route_minutes=minutes)

@@ -6,6 +6,7 @@ websockets (static/live.js) so the numbers stay current without reloading.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote
@@ -22,7 +23,7 @@ from display_server.core.errors import InvalidTransition
 from display_server.core.tickets import TicketStatus
 from display_server.i18n import Translator
 from display_server.live import load_ticket, publish_outcome
-from display_server.runtime import site_status, transact
+from display_server.runtime import Runtime, site_status, transact
 from display_server.store import tickets as ticket_store
 from display_server.web.pages import render, wait_messages
 
@@ -42,6 +43,7 @@ SCRIPT_TEXT = (
     "ticket.called",
     "ticket.notify_title",
     "ticket.finished",
+    "ticket.route_end",
     "counter.no_ticket",
     "public.counter_label",
     "public.none_called",
@@ -163,9 +165,16 @@ def _route_steps(site: Site | None, ticket: Mapping[str, Any], lang: str) -> lis
     return steps
 
 
+def _clock_time(runtime: Runtime, iso: str | None) -> str | None:
+    """HH:MM in the ward's time zone (the page's script says it as `MadoguchiLive.clockTime`)."""
+    if iso is None:
+        return None
+    return dt.datetime.fromisoformat(iso).astimezone(runtime.config.policy.zone).strftime("%H:%M")
+
+
 def _ticket_page(
     request: Request,
-    runtime: Any,
+    runtime: Runtime,
     token: str,
     _: Translator,
     lang: str,
@@ -192,6 +201,7 @@ def _ticket_page(
             "service_name": service.name.get(lang) if service else ticket["service"],
             "site_name": site.name.get(lang) if site else ticket["site"],
             "route_steps": _route_steps(site, ticket, lang),
+            "route_end": _clock_time(runtime, ticket["est_route_done_at"]),
             "cancellable": ticket["status"] in CANCELLABLE,
             "confirm": confirm,
             "notice": notice,

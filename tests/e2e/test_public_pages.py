@@ -3,6 +3,7 @@ on a phone; the cancel flow with its confirmation step."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import httpx
@@ -71,22 +72,31 @@ def test_phone_page_follows_a_route_to_its_end(live_server: LiveServer, browser:
     staff = {"Authorization": f"Bearer {token}"}
     ticket = issue_ticket(live_server, token, route=["moving", "nhi"])
 
-    def serve_at(counter: str) -> None:
-        for action in ("open", "call-next", "start", "complete"):
+    def act(counter: str, *actions: str) -> None:
+        for action in actions:
             url = f"{live_server.url}/api/v1/counters/{counter}/{action}"
             httpx.post(url, headers=staff).raise_for_status()
 
     with open_page(browser, PHONE) as phone:
         phone.goto(f"{live_server.url}/t/{ticket['token']}")
         assert phone.inner_text(".step-now .step-name").startswith("住民異動")
-        serve_at("nerima-1")  # the first step done: the ticket joins 国民健康保険's line
+        # No counter is open yet: when the route ends is unknown until both services open.
+        assert phone.locator("[data-route-end]").is_hidden()
+        act("nerima-1", "open")
+        act("nerima-5", "open")
+        phone.wait_for_selector("[data-route-end]:visible")
+        assert re.fullmatch(r"すべての手続きが終わる目安：\d\d:\d[05]ごろ",
+                            phone.inner_text("[data-route-end]"))
+        act("nerima-1", "call-next", "start", "complete")  # on to 国民健康保険's line
         phone.wait_for_selector(".step-now .step-name:text('国民健康保険')")
         assert phone.inner_text(".step-done .step-name").startswith("住民異動")
         screenshot(phone, "live-phone-route-ja")
         assert_accessible(phone, "/t/{token} (route, second step)")
-        serve_at("nerima-5")
+        assert "ごろ" in phone.inner_text("[data-route-end]")  # the last step still says it
+        act("nerima-5", "call-next", "start", "complete")
         phone.wait_for_selector(".ticket.status-done")
         assert phone.locator(".route-steps .step-done").count() == 2
+        assert phone.locator("[data-route-end]").is_hidden()
 
 
 def test_phone_page_works_without_javascript(live_server: LiveServer, browser: Any) -> None:

@@ -47,6 +47,12 @@
     setText("[data-status-text]", T[`ticket.status.${ticket.status}`]);
     setText("[data-ahead]", waiting ? M.format(T["ticket.ahead"], { n: ticket.ahead }) : "—");
     setText("[data-estimate]", waiting ? M.waitText(T.wait, ticket.est_wait_min, ticket.est_wait_max) : "—");
+    const routeEnd = card.querySelector("[data-route-end]");
+    if (routeEnd) {
+      const end = ticket.est_route_done_at;
+      routeEnd.hidden = !end;
+      routeEnd.textContent = end ? M.format(T["ticket.route_end"], { time: L.clockTime(end, lang) }) : "";
+    }
     const message = alertText(ticket);
     if (alertBox.textContent.trim() !== message) {
       const p = document.createElement("p");

@@ -7,6 +7,7 @@ import dataclasses
 import datetime as dt
 import math
 import random
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -292,6 +293,75 @@ def test_waits_without_a_score_move_only_the_recent_delay() -> None:
 def test_called_ticket_has_no_wait() -> None:
     called = dataclasses.replace(ticket(1), status=TicketStatus.CALLED)
     assert estimate_ticket(state([], [counter()]), called, now=NOW).minutes_max == 0
+
+
+def _route_office(
+    ours: Ticket, *, at_b: int = 0, b_counter: CounterStatus = CounterStatus.OPEN
+) -> tuple[QueueState, list[Ticket]]:
+    """Two people before `ours` at "a" (10-minute services, one counter), `at_b` in line at
+    "b" (6-minute services, one counter)."""
+    history = QueueHistory()
+    for service, minutes in (("a", 10.0), ("b", 6.0)):
+        for k in range(100):
+            history.service_done(service, minutes, at=NOW - dt.timedelta(minutes=k))
+    waiting = [*line(2), *(ticket(10 + i, "b", minutes_ago=3 - i) for i in range(at_b))]
+    waiting += [ours] if ours.status is TicketStatus.WAITING else []
+    counters = [counter("c1"), counter("c2", ("b",), status=b_counter)]
+    return QueueState(waiting, counters, {}, {"a": 10.0, "b": 6.0}, history), waiting
+
+
+def routed(service: str = "a", index: int = 0, **kwargs: Any) -> Ticket:
+    return dataclasses.replace(ticket(50, service, **kwargs), route=("a", "b"), route_index=index)
+
+
+def test_a_route_ends_after_each_step_s_wait_and_work() -> None:
+    queue, waiting = _route_office(routed())
+    # 20 minutes' wait and 10 of service at "a", then none at "b" and 6 of service.
+    assert estimate_ticket(queue, waiting[-1], now=NOW).route_minutes == pytest.approx(36.0)
+    assert estimate_all(queue, now=NOW)[50].route_minutes == pytest.approx(36.0)
+    # On the last step, the route ends with that step's service.
+    last, _ = _route_office(routed("b", 1))
+    assert estimate_ticket(last, routed("b", 1), now=NOW).route_minutes == pytest.approx(6.0)
+    # The plain tickets around it have no route to end.
+    assert estimate_ticket(queue, waiting[0], now=NOW).route_minutes is None
+
+
+def test_a_later_step_waits_as_a_newcomer_to_its_line_would_now() -> None:
+    queue, waiting = _route_office(routed(), at_b=3)
+    here = estimate_ticket(queue, waiting[-1], now=NOW)
+    there = estimate_new(queue, service="b", now=NOW)
+    assert here.expected is not None and there.expected is not None and there.expected > 0
+    assert here.route_minutes == pytest.approx(here.expected + 10 + there.expected + 6)
+    assert estimate_all(queue, now=NOW)[50].route_minutes == pytest.approx(here.route_minutes)
+
+
+def test_a_route_under_way_counts_what_is_left_of_the_service() -> None:
+    serving = routed(minutes_ago=4, status=TicketStatus.SERVING)
+    queue, _ = _route_office(serving)
+    # About 6 of the 10 minutes are left at "a", then 6 at "b".
+    assert estimate_ticket(queue, serving, now=NOW).route_minutes == pytest.approx(12.0, abs=0.5)
+    called = dataclasses.replace(serving, status=TicketStatus.CALLED, started_at=None)
+    assert estimate_ticket(queue, called, now=NOW).route_minutes == pytest.approx(16.0)
+
+
+def test_a_priority_route_goes_ahead_at_its_later_steps_too() -> None:
+    ordinary, _ = _route_office(routed(), at_b=3)
+    queue, waiting = _route_office(routed(priority=True), at_b=3)
+    # First at "a" and at "b", before the ordinary tickets: 10 + 6.
+    assert estimate_ticket(queue, waiting[-1], now=NOW).route_minutes == pytest.approx(16.0)
+    later = estimate_ticket(ordinary, routed(), now=NOW).route_minutes
+    assert later is not None and later > 16.0
+
+
+@pytest.mark.parametrize("status", [CounterStatus.PAUSED, CounterStatus.CLOSED])
+def test_a_route_through_a_service_with_no_open_counter_has_no_end(
+    status: CounterStatus,
+) -> None:
+    queue, waiting = _route_office(routed(), b_counter=status)
+    estimate = estimate_ticket(queue, waiting[-1], now=NOW)
+    assert estimate.expected == pytest.approx(20.0) and estimate.route_minutes is None
+    done = dataclasses.replace(routed("b", 1), status=TicketStatus.DONE)
+    assert estimate_ticket(queue, done, now=NOW).route_minutes is None
 
 
 # Properties over random offices: a few counters with profiles, some busy, a mixed line.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 from pathlib import Path
@@ -11,7 +12,7 @@ import pytest
 from babel.messages.pofile import read_po
 from fastapi.testclient import TestClient
 
-from tests.helpers import counter_action, issue, make_token
+from tests.helpers import counter_action, issue, make_token, runtime_of
 
 LOCALES = Path(__file__).parents[3] / "display_server" / "locales"
 
@@ -112,8 +113,23 @@ def test_ticket_page_shows_a_route_step_by_step(client: TestClient) -> None:
     page = client.get(f"/t/{ticket['token']}").text
     assert "本日の手続き" in page and 'aria-current="step"' in page
     assert _steps(page) == [("now", "住民異動（転入・転出・転居）"), ("next", "国民健康保険")]
+    assert 'data-route-end hidden' in page  # no counter is open: no end to say
     for counter in ("nerima-1", "nerima-5"):
         counter_action(client, staff, counter, "open")
+    view = client.get(f"/api/v1/tickets/{ticket['token']}").json()
+    assert client.get(f"/api/v1/tickets/{single['token']}").json()["est_route_done_at"] is None
+    end = dt.datetime.fromisoformat(view["est_route_done_at"])
+    runtime = runtime_of(client)
+    site = runtime.config.site("nerima")
+    services = [site.service(s) for s in ("moving", "nhi")] if site else []
+    work = sum(s.default_service_minutes for s in services if s)
+    # Said to the next five minutes, after both services' configured work (nobody waits).
+    assert runtime.now() + dt.timedelta(minutes=work) <= end
+    assert end < runtime.now() + dt.timedelta(minutes=work + 5)
+    assert end.minute % 5 == 0 and end.second == 0
+    page = client.get(f"/t/{ticket['token']}").text
+    said = end.astimezone(runtime.config.policy.zone).strftime("%H:%M")
+    assert f"すべての手続きが終わる目安：{said}ごろ" in page
     moving, nhi = "Change of address (moving in / out / within)", "National Health Insurance"
     for counter, after in (
         ("nerima-1", [("done", moving), ("now", nhi)]),
