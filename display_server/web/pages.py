@@ -105,6 +105,7 @@ def render(
             "example": runtime.config.example,
             "clock_shifted": runtime.clock.shifted,
             "now": runtime.now().astimezone(runtime.config.policy.zone),
+            "zone": runtime.config.policy.timezone,
             "languages": SUPPORTED_LANGUAGES,
             **context,
         },

@@ -142,7 +142,6 @@
 
   const clock = document.querySelector("[data-clock]");
   setInterval(() => {
-    clock.textContent = new Date(Date.now() + clockOffset).toLocaleTimeString("ja-JP",
-      { timeZone: "Asia/Tokyo", hour: "2-digit", minute: "2-digit" });
+    clock.textContent = L.clockTime(Date.now() + clockOffset, "ja");
   }, 1000);
 })();

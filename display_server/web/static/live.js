@@ -61,9 +61,12 @@
     return node ? JSON.parse(node.textContent) : {};
   }
 
+  // The ward's time zone (`policy.timezone`), whatever the device's own.
+  const zone = document.documentElement.dataset.zone;
+
   function clockTime(iso, lang) {
     return new Date(iso).toLocaleTimeString(lang === "en" ? "en-GB" : "ja-JP",
-      { timeZone: "Asia/Tokyo", hour: "2-digit", minute: "2-digit" });
+      { timeZone: zone, hour: "2-digit", minute: "2-digit" });
   }
 
   function showOffline(online) {

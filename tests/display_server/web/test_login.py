@@ -50,7 +50,7 @@ def test_sign_in_and_use_the_console(client: TestClient) -> None:
     assert opened.status_code == 303
     assert client.get("/api/v1/counters/nerima-1").json()["state"] == "open"
     english = client.get("/counter/nerima-1?lang=en")
-    assert "Call next" in english.text and '<html lang="en">' in english.text
+    assert "Call next" in english.text and '<html lang="en" ' in english.text
 
 
 def test_wrong_password_and_missing_login_csrf(client: TestClient) -> None:

@@ -1,5 +1,5 @@
 """The one rule that words an estimated wait on every page (`wait_estimate`, `wait_messages`),
-and the counter console that shows it."""
+the counter console that shows it, and the ward's time zone handed to the pages' scripts."""
 
 from __future__ import annotations
 
@@ -10,8 +10,11 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
+from display_server.app import create_app
+from display_server.config import EXAMPLE_CONFIG
 from display_server.i18n import load_catalog
 from display_server.web.pages import WAIT_KEYS, wait_estimate, wait_messages
+from tests.conftest import FakeClock, make_settings
 from tests.display_server.web.logins import sign_in
 from tests.helpers import counter_action, issue, make_token
 
@@ -67,3 +70,21 @@ def test_console_says_no_wait_for_an_empty_queue(client: TestClient) -> None:
     assert re.fullmatch(r"about \d+–[1-9]\d* min", english), english
     japanese = _wait_cell(client.get("/counter/nerima-1?lang=ja").text, "moving")
     assert re.fullmatch(r"約 \d+〜[1-9]\d* 分", japanese), japanese
+
+
+def test_pages_give_their_scripts_the_ward_s_time_zone(
+    sqlite_url: str, tmp_path: Path, clock: FakeClock
+) -> None:
+    # Clock times in the browser (the lobby clock, "updated at", a route's end) are said in
+    # the ward's zone, whatever the device's own.
+    config = tmp_path / "ward.toml"
+    config.write_text(
+        EXAMPLE_CONFIG.read_text(encoding="utf-8").replace(
+            'timezone = "Asia/Tokyo"', 'timezone = "Europe/Warsaw"'
+        ),
+        encoding="utf-8",
+    )
+    settings = make_settings(sqlite_url, config_path=config)
+    with TestClient(create_app(settings, clock=clock)) as client:
+        for path in ("/", "/display/nerima", "/sites/nerima"):
+            assert '<html lang="ja" data-zone="Europe/Warsaw">' in client.get(path).text, path
