@@ -32,9 +32,15 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     test.add_argument("--lang", default="ja", help="slip language (ja, en)")
     test.set_defaults(handler=_test)
 
-    virtual = commands.add_parser("virtual", help="run a virtual network printer that saves PNGs")
+    virtual = commands.add_parser(
+        "virtual", help="run a virtual network or serial printer that saves PNGs"
+    )
     virtual.add_argument("--host", default="127.0.0.1")
     virtual.add_argument("--port", type=int, default=9100, help="TCP port (0: any free port)")
+    virtual.add_argument(
+        "--serial", action="store_true",
+        help="a serial port (a pseudo-terminal) instead of TCP; prints its serial:// URI",
+    )
     virtual.add_argument("--out", type=Path, required=True, help="folder for the slip PNGs")
     virtual.add_argument("--state", choices=STATES, default="ok", help="simulated printer state")
     virtual.add_argument(
@@ -77,12 +83,14 @@ def _test(args: argparse.Namespace) -> int:
 
 def _virtual(args: argparse.Namespace) -> int:
     printer = VirtualPrinter(
-        args.out, host=args.host, port=args.port, state=args.state, dots=WIDTHS_MM[args.width]
+        args.out, host=args.host, port=args.port, state=args.state, dots=WIDTHS_MM[args.width],
+        serial=args.serial,
     )
     try:
         printer.start()
     except OSError as exc:
-        print(f"error: cannot listen on {args.host}:{args.port}: {exc}", file=sys.stderr)
+        where = "a pseudo-terminal" if args.serial else f"{args.host}:{args.port}"
+        print(f"error: cannot listen on {where}: {exc}", file=sys.stderr)
         return 1
     print(f"virtual printer ({args.state}) listening on {printer.uri}, PNGs in {args.out}")
     sys.stdout.flush()  # whoever started us (a script, a test) waits for this line

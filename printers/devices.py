@@ -79,8 +79,12 @@ def serial(uri: str, path: str, baudrate: int) -> EscposDeviceConnection:
         return Serial(path, baudrate=baudrate, timeout=1)
 
     def read(device: Any, timeout: float) -> bytes:
-        device.device.timeout = timeout
-        return bytes(device.device.read(16))
+        # A status reply is one byte: wait for the first only, then take what else has come
+        # (read(16) would wait out the whole timeout for bytes that never come).
+        port = device.device
+        port.timeout = timeout
+        first = bytes(port.read(1))
+        return first + bytes(port.read(port.in_waiting)) if first else b""
 
     return EscposDeviceConnection(uri, factory=factory, reader=read)
 

@@ -1,14 +1,19 @@
-"""A virtual ESC/POS network printer: answers DLE EOT, decodes each slip and saves it as a PNG.
+"""A virtual ESC/POS printer: answers DLE EOT, decodes each slip and saves it as a PNG.
 
 For development without hardware (`madoguchi printer virtual`) and for the tests of the network
-path. Each connection is read as a stream of commands; a cut ends a slip.
+and serial paths. It listens on TCP, or on a pseudo-terminal that pyserial opens like any serial
+port (`serial=True`). Each connection is read as a stream of commands; a cut ends a slip.
 """
 
 from __future__ import annotations
 
+import os
+import pty
+import select
 import socket
 import socketserver
 import threading
+import tty
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
@@ -40,13 +45,15 @@ PRINTING_STATES = ("ok", "paper_near_end", "silent")
 
 @dataclass
 class VirtualPrinter:
-    """A threaded TCP server; use as a context manager, read `port` for an ephemeral port."""
+    """A threaded TCP server, or with `serial` a pseudo-terminal; use as a context manager and
+    give `uri` to `open_printer` (`port` is chosen when 0)."""
 
     out_dir: Path
     host: str = "127.0.0.1"
     port: int = 0
     state: str = "ok"
     dots: int = 576
+    serial: bool = False
     slips: list[DecodedSlip] = field(default_factory=list)
     pngs: list[Path] = field(default_factory=list)
     rejected: list[DecodedSlip] = field(default_factory=list)
@@ -58,9 +65,13 @@ class VirtualPrinter:
         self._lock = threading.Lock()
         self._server: socketserver.ThreadingTCPServer | None = None
         self._thread: threading.Thread | None = None
+        self._stopping = threading.Event()
+        self._pty: tuple[int, int] | None = None
 
     def start(self) -> VirtualPrinter:
         self.out_dir.mkdir(parents=True, exist_ok=True)
+        if self.serial:
+            return self._start_pty()
         printer = self
 
         class Handler(socketserver.BaseRequestHandler):
@@ -82,12 +93,28 @@ class VirtualPrinter:
         self._thread.start()
         return self
 
+    def _start_pty(self) -> VirtualPrinter:
+        master, port = pty.openpty()
+        # Raw, and held open here: bytes pass unchanged, and the port outlives each client.
+        tty.setraw(port)
+        self._pty = (master, port)
+        self._thread = threading.Thread(
+            target=self._serve_pty, args=(master,), name="virtual-serial-printer"
+        )
+        self._thread.start()
+        return self
+
     def stop(self) -> None:
+        self._stopping.set()
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
         if self._thread is not None:
             self._thread.join(timeout=5)
+        if self._pty is not None:
+            for fd in self._pty:
+                os.close(fd)
+            self._pty = None
 
     def serve_forever(self) -> None:
         """Block in the foreground (the CLI) until interrupted, starting first if needed."""
@@ -110,30 +137,35 @@ class VirtualPrinter:
 
     @property
     def uri(self) -> str:
+        if self._pty is not None:
+            return f"serial://{os.ttyname(self._pty[1])}"
         return f"tcp://{self.host}:{self.port}"
 
-    def _serve(self, sock: socket.socket) -> None:
-        buffer = bytearray()
-        scanned = job_start = 0
-        while chunk := _recv(sock):
-            buffer += chunk
-            # Walk whole commands only, so that bytes inside an image are never taken for one.
-            while scanned < len(buffer) and (length := command_length(buffer, scanned)):
-                command = bytes(buffer[scanned : scanned + 2])
-                if command == b"\x10\x04":
-                    self._answer(sock, buffer[scanned + 2])
-                elif command == b"\x1dV":
-                    self._finish(bytes(buffer[job_start : scanned + length]))
-                    job_start = scanned + length
-                scanned += length
-        self._finish(bytes(buffer[job_start:]))
+    def session(self) -> PrinterSession:
+        """A new connection's command stream (the TCP and serial ports make their own; a test
+        at the USB edge feeds one with what the driver writes)."""
+        return PrinterSession(self)
 
-    def _answer(self, sock: socket.socket, n: int) -> None:
+    def _serve(self, sock: socket.socket) -> None:
+        session = self.session()
+        while chunk := _recv(sock):
+            if replies := session.feed(chunk):
+                sock.sendall(replies)
+        session.close()
+
+    def _serve_pty(self, master: int) -> None:
+        session = self.session()
+        while not self._stopping.is_set():
+            ready, _, _ = select.select([master], [], [], 0.05)
+            if ready and (replies := session.feed(os.read(master, 65536))):
+                os.write(master, replies)
+        session.close()
+
+    def _answer(self, n: int) -> bytes:
         with self._lock:
             self.status_queries += 1
         reply = REPLIES.get(self.state, {}).get(n)
-        if reply is not None:
-            sock.sendall(bytes((reply,)))
+        return b"" if reply is None else bytes((reply,))
 
     def _finish(self, data: bytes) -> None:
         slip = decode_escpos(data)
@@ -149,6 +181,35 @@ class VirtualPrinter:
             path = self.out_dir / f"slip-{len(self.slips):04d}.png"
             self.pngs.append(path)
         render_preview(slip, dots=self.dots).save(path)
+
+
+class PrinterSession:
+    """One connection's stream of commands: the replies to DLE EOT, a slip at each cut."""
+
+    def __init__(self, printer: VirtualPrinter) -> None:
+        self.printer = printer
+        self.buffer = bytearray()
+        self.scanned = self.job_start = 0
+
+    def feed(self, chunk: bytes) -> bytes:
+        """Take the bytes the host sent; return the printer's replies to them."""
+        self.buffer += chunk
+        replies = bytearray()
+        buffer = self.buffer
+        # Walk whole commands only, so that bytes inside an image are never taken for one.
+        while self.scanned < len(buffer) and (length := command_length(buffer, self.scanned)):
+            command = bytes(buffer[self.scanned : self.scanned + 2])
+            if command == b"\x10\x04":
+                replies += self.printer._answer(buffer[self.scanned + 2])
+            elif command == b"\x1dV":
+                self.printer._finish(bytes(buffer[self.job_start : self.scanned + length]))
+                self.job_start = self.scanned + length
+            self.scanned += length
+        return bytes(replies)
+
+    def close(self) -> None:
+        """The connection ended: what was sent after the last cut is a slip too."""
+        self.printer._finish(bytes(self.buffer[self.job_start :]))
 
 
 def _recv(sock: socket.socket) -> bytes:

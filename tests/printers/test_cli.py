@@ -53,14 +53,19 @@ def test_bad_choices_are_rejected_by_argparse() -> None:
         run(["printer", "virtual", "--out", "x", "--state", "on_fire"])
 
 
-def test_virtual_command_serves_until_stopped(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("options", "scheme"), [(["--port", "0"], "tcp://127.0.0.1:"), (["--serial"], "serial:///dev/")]
+)
+def test_virtual_command_serves_until_stopped(
+    tmp_path: Path, options: list[str], scheme: str
+) -> None:
     out = tmp_path / "pngs"
-    command = [sys.executable, "-m", "printers.cli", "virtual", "--port", "0", "--out", str(out)]
+    command = [sys.executable, "-m", "printers.cli", "virtual", *options, "--out", str(out)]
     with subprocess.Popen(command, stdout=subprocess.PIPE, text=True) as server:
         try:
             assert server.stdout is not None
             banner = server.stdout.readline()
-            assert "listening on tcp://127.0.0.1:" in banner
+            assert f"listening on {scheme}" in banner
             uri = banner.split("listening on ")[1].split(",")[0]
             assert run(["printer", "test", uri, "--lang", "en"]) == 0
         finally:
