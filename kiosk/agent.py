@@ -293,6 +293,10 @@ def slip_for(ticket: Mapping[str, Any], *, lang: str, guidance: str | None = Non
         status_url=str(ticket["status_url"]),
         lang=lang,
         guidance=guidance,
+        route_done_at=(
+            dt.datetime.fromisoformat(str(ticket["est_route_done_at"]))
+            if ticket.get("est_route_done_at") else None
+        ),
     )
 
 

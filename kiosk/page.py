@@ -4,6 +4,7 @@ the server's `/kiosk/{site}` page for tablets without a printer.
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import json
 from collections.abc import Mapping
@@ -21,6 +22,7 @@ from display_server.i18n import (
 )
 from kiosk.errors import IssueRefused
 from kiosk.qr import qr_svg
+from printers.slip import TOKYO
 
 HERE = Path(__file__).parent
 STATIC = HERE / "static"
@@ -95,14 +97,21 @@ def ticket_answer(
         "ahead",
         "est_wait_min",
         "est_wait_max",
+        "est_route_done_at",
         "status_url",
         "issued_at",
         "route",
         "priority",
     )
+    done_at = ticket.get("est_route_done_at")
     return {
         "ok": True,
         "ticket": {key: ticket.get(key) for key in shown},
+        # Said in the office's time, as on the slip.
+        "route_end": _(
+            "kiosk.ticket.route_end",
+            time=dt.datetime.fromisoformat(str(done_at)).astimezone(TOKYO).strftime("%H:%M"),
+        ) if done_at else None,
         "printed": printed,
         "printer_state": printer_state,
         "message": message,

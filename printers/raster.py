@@ -86,6 +86,8 @@ def slip_image(text: SlipText, dots: int, *, font_path: str | Path | None = None
     page.text(text.issued, 22)
     page.text(text.ahead, 26)
     page.text(text.wait, 26, bold=True)
+    if text.route_end:
+        page.text(text.route_end, 26, bold=True)
     page.y += 6
     page.paste(qr_image(text.url, max(2, round(5 * page.scale))))
     page.text(text.qr_caption, 20)

@@ -59,10 +59,14 @@ class SlipData:
     lang: str = "ja"
     guidance: str | None = None
     english_line: str | None = None
+    #: When a route of several services should be through (the ticket's `est_route_done_at`).
+    route_done_at: datetime | None = None
 
     def __post_init__(self) -> None:
         if self.issued_at.utcoffset() is None:
             raise ValueError("SlipData.issued_at must be timezone-aware")
+        if self.route_done_at is not None and self.route_done_at.utcoffset() is None:
+            raise ValueError("SlipData.route_done_at must be timezone-aware")
         if not self.display_number.strip():
             raise ValueError("SlipData.display_number must not be empty")
         if not self.status_url:
@@ -87,6 +91,7 @@ class SlipText:
     issued: str
     ahead: str
     wait: str
+    route_end: str | None
     qr_caption: str
     guidance: str
     english: str | None
@@ -124,6 +129,10 @@ def slip_text(slip: SlipData, *, tz: tzinfo = TOKYO, messages: Catalog | None = 
         issued=_("slip.issued_at", at=slip.issued_at.astimezone(tz)),
         ahead=_("slip.ahead", ahead=slip.ahead) if slip.ahead else _("slip.ahead_none"),
         wait=wait,
+        route_end=(
+            _("slip.route_end", at=slip.route_done_at.astimezone(tz))
+            if slip.route_done_at else None
+        ),
         qr_caption=_("slip.qr_caption"),
         guidance=slip.guidance if slip.guidance is not None else _("slip.guidance"),
         english=english or None,
@@ -181,6 +190,8 @@ def _render_kanji(printer: Escpos, text: SlipText, dots: int, qr: QrMode) -> Non
     lines(text.ahead)
     printer._raw(BOLD_ON)
     lines(text.wait)
+    if text.route_end:
+        lines(text.route_end)
     printer._raw(BOLD_OFF + LF)
     module = _qr_module_dots(text.url, dots)
     if qr == "native":

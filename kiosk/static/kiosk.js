@@ -28,11 +28,16 @@
     window.scrollTo(0, 0);
   }
 
+  function waitRange(estimate) {
+    if (estimate.est_wait_min == null || estimate.est_wait_max == null) return t("kiosk.wait_unknown");
+    if (estimate.est_wait_max === 0) return t("kiosk.wait_none");
+    return t("kiosk.wait_range", { min: estimate.est_wait_min, max: estimate.est_wait_max });
+  }
+
   function waitText(service) {
-    if (service.est_wait_min == null || service.est_wait_max == null) return t("kiosk.wait_unknown");
-    if (service.est_wait_max === 0) return t("kiosk.wait_none");
-    return t("kiosk.waiting", { n: service.waiting }) + " · " +
-      t("kiosk.wait_range", { min: service.est_wait_min, max: service.est_wait_max });
+    const range = waitRange(service);
+    const ranged = service.est_wait_min != null && service.est_wait_max;  // not unknown, not 0
+    return ranged ? t("kiosk.waiting", { n: service.waiting }) + " · " + range : range;
   }
 
   function serviceById(id) {
@@ -176,9 +181,11 @@
     const names = (ticket.route?.length > 1 ? ticket.route : [ticket.service])
       .map((id) => serviceById(id)?.name || ticket.service_name);
     $("ticket-service").textContent = names.join(" → ");
+    // The people ahead are said once: not again as the line's "N waiting".
     $("ticket-wait").textContent = t("kiosk.ticket.people_ahead", { n: ticket.ahead }) + " · " +
-      waitText({ est_wait_min: ticket.est_wait_min, est_wait_max: ticket.est_wait_max,
-                 waiting: ticket.ahead });
+      waitRange(ticket);
+    $("ticket-route-end").textContent = answer.route_end || "";
+    $("ticket-route-end").hidden = !answer.route_end;
     $("ticket-qr").innerHTML = answer.qr_svg;  // drawn by our own agent from the status URL
     $("ticket-qr").setAttribute("role", "img");
     $("ticket-qr").setAttribute("aria-label", t("kiosk.ticket.qr_label", { url: ticket.status_url }));

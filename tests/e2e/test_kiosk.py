@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from collections.abc import Iterator
@@ -32,6 +33,7 @@ class LocalKiosk:
 
     def __init__(self, server: LiveServer, printer: VirtualPrinter) -> None:
         self.server_url = server.url
+        self.database_url = server.database_url
         token = add_token(server.database_url, "kiosk", "nerima")
         self.client = httpx.Client(
             base_url=server.url, timeout=3.0, headers={"Authorization": f"Bearer {token}"}
@@ -135,10 +137,18 @@ def test_english_several_procedures_and_priority(kiosk: LocalKiosk, page: Any) -
     screenshot(page, "kiosk-several-landscape-en")
     page.click("#several-next")
     assert page.locator("#confirm-route li").count() == 3
+    # A counter open for every step: the ticket screen can say when all of them end.
+    staff = {"Authorization": f"Bearer {add_token(kiosk.database_url, 'staff', 'nerima')}"}
+    httpx.post(f"{kiosk.server_url}/api/v1/counters/nerima-1/open", headers=staff
+               ).raise_for_status()
     page.click("#confirm-issue")
     page.wait_for_selector("#screen-ticket:not([hidden])")
     assert page.inner_text("#ticket-service").count("→") == 2
-    assert page.inner_text("#ticket-wait").startswith("1 person ahead of you · ")
+    ahead = page.inner_text("#ticket-wait")
+    assert ahead.startswith("1 person ahead of you · ") and "waiting" not in ahead  # said once
+    assert re.fullmatch(r"All steps done by about \d\d:\d[05]",
+                        page.inner_text("#ticket-route-end"))
+    screenshot(page, "kiosk-route-ticket-landscape-en")
     page.click("#ticket-done")  # a new visitor starts in Japanese
     page.wait_for_url(f"{kiosk.url}/?lang=ja")
 

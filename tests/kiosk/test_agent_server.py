@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import socket
 import time
 from pathlib import Path
@@ -13,7 +14,8 @@ from kiosk import KioskAgent, ReprintStore
 from kiosk.app import create_kiosk_app
 from kiosk.page import catalog
 from printers import VirtualPrinter, open_printer
-from tests.helpers import make_token
+from printers.slip import TOKYO
+from tests.helpers import counter_action, make_token
 
 
 def kiosk_for(
@@ -53,6 +55,27 @@ def test_a_tap_issues_once_and_prints_site_service_number_and_qr(
     assert ticket["display_number"] in text
     assert slip.qr_payloads == [ticket["status_url"]]
     assert len(printer.slips) == 2  # the repeated tap prints its slip again, never a new ticket
+
+
+def test_a_route_s_slip_and_screen_say_when_all_of_it_should_be_done(
+    client: TestClient, printer: VirtualPrinter, reprints: ReprintStore
+) -> None:
+    _, local = kiosk_for(client, printer.uri, reprints)
+    route = {"service": "moving", "route": ["moving", "nhi"]}
+    with local:
+        unknown = local.post("/issue", json={**route, "key": "tap-0000002"}).json()
+        staff = make_token(client, "staff", "nerima")
+        for counter in ("nerima-1", "nerima-5"):
+            counter_action(client, staff, counter, "open")
+        known = local.post("/issue", json={**route, "key": "tap-0000003"}).json()
+    # No counter was open for the first: its end is unknown, and neither says a time.
+    assert unknown["route_end"] is None
+    first, second = ("\n".join(slip.text_lines) for slip in printer.slips)
+    assert "手続きの順番" in first and "終わる目安" not in first
+    done_at = known["ticket"]["est_route_done_at"]
+    at = dt.datetime.fromisoformat(done_at).astimezone(TOKYO).strftime("%H:%M")
+    assert known["route_end"] == f"すべての手続きが終わる目安：{at}ごろ"
+    assert f"全手続き終了の目安 {at}ごろ" in second.splitlines() and "手続きの順番" in second
 
 
 def test_paper_out_keeps_the_ticket_and_tells_staff(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -52,6 +53,14 @@ def test_raster_slip_is_one_full_width_image_with_a_scannable_qr(
     png = tmp_path / "slip.png"
     page.save(png)
     assert zbar(png) == [slip.status_url]
+
+
+def test_a_route_s_end_adds_a_line(make_slip: Callable[..., SlipData]) -> None:
+    def height(slip: SlipData) -> int:
+        return stack(decode_escpos(render(slip)).images).height
+
+    done = datetime(2026, 4, 1, 1, 35, tzinfo=UTC)
+    assert height(make_slip(route_done_at=done)) > height(make_slip()) + 20
 
 
 def test_number_is_large(make_slip: Callable[..., SlipData]) -> None:

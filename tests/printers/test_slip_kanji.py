@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -18,6 +19,7 @@ from printers.slip import SlipData, render_slip
 
 LOCALES = Path(__file__).parents[2] / "printers" / "locales"
 COLUMNS = {58: 32, 80: 48}
+ROUTE_DONE = datetime(2026, 4, 1, 1, 35, tzinfo=UTC)  # 10:35 in Tokyo
 
 
 def render(slip: SlipData, **options: object) -> bytes:
@@ -54,8 +56,9 @@ def test_site_service_and_number_are_shift_jis_text(make_slip: Callable[..., Sli
 
 
 def test_number_is_the_largest_text_and_every_line_fits(make_slip: Callable[..., SlipData]) -> None:
-    for width in (58, 80):
-        decoded = decode_escpos(render(make_slip(), width=width))
+    for width, lang in ((58, "ja"), (80, "ja"), (58, "en")):
+        slip = make_slip(route_done_at=ROUTE_DONE, lang=lang)
+        decoded = decode_escpos(render(slip, width=width))
         runs = [run for e in decoded.elements if isinstance(e, TextLine) for run in e.runs]
         number = next(run for run in runs if run.text == "A-012")
         assert number.height >= 4 and number.width >= 4, number
@@ -72,6 +75,17 @@ def test_time_ahead_and_wait_are_printed_in_tokyo_time(make_slip: Callable[..., 
     assert "7人" in text
     wait_line = next(line for line in text.splitlines() if "目安" in line)
     assert "10" in wait_line and "25" in wait_line and "分" in wait_line
+
+
+def test_a_route_s_end_is_printed_in_tokyo_time(make_slip: Callable[..., SlipData]) -> None:
+    assert "全手続き終了の目安 10:35ごろ" in decode_escpos(
+        render(make_slip(route_done_at=ROUTE_DONE))
+    ).text_lines
+    english = decode_escpos(render(make_slip(route_done_at=ROUTE_DONE, lang="en"))).text_lines
+    assert "All steps done by about 10:35" in english
+    assert not any("目安 " in line and "ごろ" in line for line in decode_escpos(
+        render(make_slip())
+    ).text_lines)
 
 
 def test_wait_without_range_and_unknown(make_slip: Callable[..., SlipData]) -> None:
@@ -144,6 +158,7 @@ def test_catalogues_are_complete() -> None:
         {"est_wait_min": 30, "est_wait_max": 10},
         {"display_number": " "},
         {"status_url": ""},
+        {"route_done_at": __import__("datetime").datetime(2026, 4, 1, 10, 35)},
     ],
 )
 def test_bad_slip_data_is_rejected(
