@@ -356,33 +356,38 @@ def change_ticket(
 def expire_after_closing(
     session: Session, *, config: WardConfig, site: Site, now: dt.datetime
 ) -> Outcome:
-    """After closing time, expire every ticket still open and close every counter."""
-    if not rules.is_closing_time(config, site, now):
-        today = rules.business_date(config, now)
-        stale = [
-            t for t in ticket_store.open_tickets(session, site=site.id) if t.business_date < today
-        ]
-        if not stale:
-            return Outcome(site=site.id, created=False)
-    lock_site(session, site=site.id)
+    """Wind the day down: after closing time, close the counters that have nobody left to
+    serve and expire the tickets that no working counter can serve (`rules.wind_down`: the
+    line that was there at closing is served); any ticket of an earlier day expires."""
     today = rules.business_date(config, now)
     closing = rules.is_closing_time(config, site, now)
-    events: list[Event] = []
-    for ticket in ticket_store.open_tickets(session, site=site.id):
-        if closing or ticket.business_date < today:
-            expired, event = lifecycle.expire(ticket, now=now)
-            ticket_store.save_ticket(session, ticket=expired)
-            events.append(event)
+    tickets = ticket_store.open_tickets(session, site=site.id)
+    if not closing and all(t.business_date == today for t in tickets):
+        return Outcome(site=site.id, created=False)
+    lock_site(session, site=site.id)
+    tickets = ticket_store.open_tickets(session, site=site.id)
+    closed: list[str] = []
+    ended = [t for t in tickets if t.business_date < today]
     if closing:
-        for counter_id in counter_store.close_all(session, site=site.id, now=now):
-            events.append(
-                Event(
-                    type=lifecycle.EventType.COUNTER_CLOSED,
-                    site=site.id,
-                    at=now,
-                    counter=counter_id,
-                )
-            )
+        working = [
+            c.id for c in counter_store.site_counters(session, site=site.id).values()
+            if c.status is not CounterStatus.CLOSED
+        ]
+        closed, ended = rules.wind_down(site, working, tickets)
+        ended += [t for t in tickets if t.business_date < today and t not in ended]
+    events: list[Event] = []
+    for ticket in ended:
+        expired, event = lifecycle.expire(ticket, now=now)
+        ticket_store.save_ticket(session, ticket=expired)
+        events.append(event)
+    for counter_id in closed:
+        counter = counter_store.get_counter(session, counter=counter_id, for_update=True)
+        assert counter is not None
+        changed, event = counter_rules.set_status(
+            counter, CounterStatus.CLOSED, now=now, staff=None, busy=False
+        )
+        counter_store.save_counter(session, counter=changed)
+        events.append(event)
     return Outcome(site=site.id, events=_log(session, events), created=bool(events))
 
 

@@ -82,6 +82,34 @@ def is_closing_time(config: WardConfig, site: Site, now: dt.datetime) -> bool:
     return hours is None or now >= local_time(config, day, hours.close)
 
 
+def wind_down(
+    site: Site, working: Iterable[str], open_tickets: Iterable[Ticket]
+) -> tuple[list[str], list[Ticket]]:
+    """After closing time: which of the `working` (open or paused) counters close, and which
+    open tickets expire.
+
+    Visitors who took a ticket before the cut-off are served, however long the line: a counter
+    closes only once it has no visitor in hand and nobody waiting that it could call, and a
+    ticket expires only when no counter still working can serve it.
+    """
+    tickets = list(open_tickets)
+    working = set(working)
+    in_hand = {t.counter for t in tickets if t.status is not TicketStatus.WAITING}
+    waiting = {t.service for t in tickets if t.status is TicketStatus.WAITING}
+    done = [
+        c.id for c in site.counters
+        if c.id in working and c.id not in in_hand and not waiting.intersection(c.services)
+    ]
+    staying = working.difference(done)
+    served = {s for c in site.counters if c.id in staying for s in c.services}
+    ended = [
+        t for t in tickets
+        if (t.service not in served if t.status is TicketStatus.WAITING
+            else t.counter not in staying)
+    ]
+    return done, ended
+
+
 def number_for(service: Service, issued_before: int) -> int:
     """The number of the next ticket, given how many the service issued earlier today."""
     return service.number_start + issued_before

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
@@ -50,21 +48,3 @@ def save_counter(session: Session, *, counter: CounterState) -> None:
         .where(CounterRow.id == counter.id)
         .values(status=counter.status.value, since=counter.since)
     )
-
-
-def close_all(session: Session, *, site: str, now: dt.datetime) -> list[str]:
-    """Close every counter of the site still open or paused; returns their ids."""
-    ids = list(
-        session.scalars(
-            select(CounterRow.id).where(
-                CounterRow.site == site, CounterRow.status != CounterStatus.CLOSED.value
-            )
-        )
-    )
-    if ids:
-        session.execute(
-            update(CounterRow)
-            .where(CounterRow.id.in_(ids))
-            .values(status=CounterStatus.CLOSED.value, since=now)
-        )
-    return ids

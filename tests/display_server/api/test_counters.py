@@ -140,19 +140,47 @@ def test_roles_on_counters(client: TestClient) -> None:
     assert client.post("/api/v1/counters/nerima-1/explode", headers=admin).status_code == 422
 
 
-def test_closing_time_expires_open_tickets_and_closes_counters(
+def test_closing_time_serves_the_line_then_closes_counters_and_expires_the_rest(
     client: TestClient, clock: FakeClock
 ) -> None:
     staff = make_token(client, "staff", "nerima")
-    waiting = issue(client, staff)
-    open_counter(client, staff, "nerima-1")
+    waiting = issue(client, staff)  # moving, at 10:00
+    orphan = issue(client, staff, service="tax")  # no counter for tax will be open
+    for counter in ("nerima-1", "nerima-4"):
+        open_counter(client, staff, counter)
+    runtime = runtime_of(client)
+
+    def ticket_status(ticket: dict[str, object]) -> str:
+        return str(client.get(f"/api/v1/tickets/{ticket['token']}").json()["status"])
+
+    def counter_states() -> dict[str, str]:
+        counters = client.get("/api/v1/sites/nerima/status").json()["counters"]
+        return {c["id"]: c["state"] for c in counters}
+
     clock.set(dt.datetime(2026, 12, 1, 17, 0, tzinfo=JST))
-    asyncio.run(housekeeping(runtime_of(client)))
-    assert client.get(f"/api/v1/tickets/{waiting['token']}").json()["status"] == "expired"
-    status = client.get("/api/v1/sites/nerima/status").json()
-    assert all(c["state"] == "closed" for c in status["counters"])
+    asyncio.run(housekeeping(runtime))
+    # The moving visitor took a ticket before the cut-off: counter 1 stays to serve them.
+    # Counter 4 (マイナンバー) has nobody left, and nobody working can serve tax.
+    assert ticket_status(waiting) == "waiting" and ticket_status(orphan) == "expired"
+    assert counter_states()["nerima-1"] == "open" and counter_states()["nerima-4"] == "closed"
+    clock.set(dt.datetime(2026, 12, 1, 17, 20, tzinfo=JST))
+    for action in ("call-next", "start", "complete"):
+        assert counter_action(client, staff, "nerima-1", action).status_code == 200
+    assert ticket_status(waiting) == "done"
+    asyncio.run(housekeeping(runtime))
+    assert set(counter_states().values()) == {"closed"}
     clock.set(dt.datetime(2026, 12, 2, 9, 0, tzinfo=JST))
     assert issue(client, staff)["display_number"] == "A001"
+
+
+def test_tickets_of_an_earlier_day_expire(client: TestClient, clock: FakeClock) -> None:
+    staff = make_token(client, "staff", "nerima")
+    waiting = issue(client, staff)
+    open_counter(client, staff, "nerima-1")
+    # The server was down at closing time: the next morning yesterday's ticket expires.
+    clock.set(dt.datetime(2026, 12, 2, 8, 0, tzinfo=JST))
+    asyncio.run(housekeeping(runtime_of(client)))
+    assert client.get(f"/api/v1/tickets/{waiting['token']}").json()["status"] == "expired"
 
 
 def test_ticket_ids_out_of_range_are_422(client: TestClient) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 
 import pytest
@@ -62,6 +63,30 @@ def test_daily_cap_refuses_the_ticket_after_the_last(example_config: WardConfig)
     with pytest.raises(IssueRefused) as refused:
         rules.check_can_issue(example_config, site, service, now=at(1, 10), issued_today=120)
     assert refused.value.reason == "daily_cap"
+
+
+def test_after_closing_the_line_is_served_before_counters_close(
+    example_config: WardConfig,
+) -> None:
+    # Nerima: 1 moving/nhi/child, 2 moving/certificates, 3 certificates/seal/tax,
+    # 4 mynumber, 5 nhi/child/moving.
+    site = example_config.site("nerima")
+    assert site is not None
+    moving, tax = ticket(1, "moving"), ticket(2, "tax")
+    in_hand = dataclasses.replace(ticket(3, "mynumber"), status=TicketStatus.SERVING,
+                                  counter="nerima-4")
+    working = ["nerima-1", "nerima-2", "nerima-4"]
+    closed, expired = rules.wind_down(site, working, [moving, tax, in_hand])
+    # 1 and 2 can still call the moving visitor, 4 is serving: none closes. Nobody working
+    # serves tax any more: that ticket cannot be served today.
+    assert closed == [] and expired == [tax]
+    # The line done, the counters close one by one as they have nobody left.
+    closed, expired = rules.wind_down(site, working, [in_hand])
+    assert closed == ["nerima-1", "nerima-2"] and expired == []
+    closed, expired = rules.wind_down(site, ["nerima-4"], [])
+    assert closed == ["nerima-4"] and expired == []
+    # A ticket held by a counter that is no longer working is not served either.
+    assert rules.wind_down(site, [], [in_hand]) == ([], [in_hand])
 
 
 def test_display_number_pads_to_the_range(example_config: WardConfig) -> None:
