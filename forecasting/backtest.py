@@ -10,7 +10,7 @@ import pandas as pd
 
 from forecasting.calendar import CalendarKind
 from forecasting.errors import DataError, ModelError
-from forecasting.glm import CalendarGLM
+from forecasting.glm import CalendarGLM, GLMCombination
 from forecasting.models import HOUR, Model, SeasonalNaive, WeekdayHourMean, history_start
 from forecasting.schedule import OpeningSchedule, infer_schedule
 
@@ -25,7 +25,7 @@ __all__ = [
 ]
 
 BASELINES = ("weekday_hour_mean", "seasonal_naive")
-CANDIDATES = ("glm_cells", "glm_additive", "weekday_hour_mean")
+CANDIDATES = ("glm_cells", "glm_additive", "glm_mean", "weekday_hour_mean")
 #: Below this much history the weekday × hour mean is used without a contest.
 MIN_HISTORY = pd.Timedelta(weeks=4)
 DAY = pd.Timedelta(days=1)
@@ -40,6 +40,7 @@ _FACTORIES: dict[str, Callable[[OpeningSchedule, CalendarKind, bool], Model]] = 
     # of the level correction their mean applies.
     "glm_cells": lambda s, c, k: CalendarGLM(s, c, interactions=True, intervals=k),
     "glm_additive": lambda s, c, k: CalendarGLM(s, c, interactions=False, intervals=k),
+    "glm_mean": lambda s, c, k: GLMCombination(s, c, intervals=k),
 }
 
 
@@ -130,20 +131,23 @@ def choose(scored: Mapping[str, pd.DataFrame]) -> str:
     day are correlated). This "one-standard-error rule" leans to the GLM on purpose: a few
     validation weeks are noisy, and on a toss-up the model that follows calendar effects and
     level shifts is the safer bet; the mean has to be *clearly* better to be used. By the same
-    rule `glm_cells` (a coefficient per weekday × hour) must clearly beat `glm_additive` (one
-    per weekday and per hour): on a toss-up the model with fewer coefficients is the safer bet.
+    rule one GLM is used alone only when it clearly beats the other; on a toss-up between
+    forecasts of such similar accuracy, their combination `glm_mean` (or, without it,
+    `glm_additive`, with one coefficient per weekday and per hour instead of one per weekday ×
+    hour).
     """
     maes = {name: _mae(part) for name, part in scored.items() if len(part)}
     glms = [name for name in maes if name != "weekday_hour_mean"]
     if not glms:
         return "weekday_hour_mean"
     best = min(glms, key=maes.__getitem__)
-    if (
-        best == "glm_cells"
-        and "glm_additive" in maes
-        and not _clearly_better(scored["glm_cells"], scored["glm_additive"])
-    ):
-        best = "glm_additive"
+    if "glm_cells" in maes and "glm_additive" in maes:
+        if _clearly_better(scored["glm_cells"], scored["glm_additive"]):
+            best = "glm_cells"
+        elif _clearly_better(scored["glm_additive"], scored["glm_cells"]):
+            best = "glm_additive"
+        else:
+            best = "glm_mean" if "glm_mean" in maes else "glm_additive"
     if "weekday_hour_mean" not in maes:
         return best
     return (
@@ -208,7 +212,7 @@ def backtest(
     test_start: pd.Timestamp | None = None,
     horizon_days: int = 14,
     calendar: CalendarKind = "jp",
-    models: Sequence[str] = ("glm_cells", "glm_additive"),
+    models: Sequence[str] = ("glm_cells", "glm_additive", "glm_mean"),
 ) -> dict[str, Any]:
     """Backtest every series of an hourly frame; metrics pooled over series, in contract form.
 

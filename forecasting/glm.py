@@ -15,7 +15,7 @@ from forecasting.errors import ModelError
 from forecasting.models import INTERVAL_LEVELS, WEEK, Model, _cell
 from forecasting.schedule import OpeningSchedule
 
-__all__ = ["CalendarGLM", "mid_pit"]
+__all__ = ["CalendarGLM", "GLMCombination", "mid_pit"]
 
 #: Shorter histories do not pin down a trend; extrapolating it would do more harm than good.
 _MIN_WEEKS_FOR_TREND = 12
@@ -375,6 +375,22 @@ _DESIGNS: dict[tuple[object, ...], tuple[OpeningSchedule, pd.DataFrame]] = {}
 _FITS: dict[tuple[object, ...], tuple[OpeningSchedule, _Fit]] = {}
 
 
+@dataclass(frozen=True)
+class _Calibrated:
+    """`CalendarGLM._fit`'s outcome: the fit, its in-sample alpha, the level rule and, per
+    interval level, the calibrated (alpha, nominal level) and day-level excess variance."""
+
+    fit: _Fit
+    alpha: float
+    level_rule: tuple[float, float]
+    intervals: dict[float, tuple[float, float]]
+    day_excess: dict[float, np.ndarray]
+
+
+#: Recent calibrated fits by (`CalendarGLM._key` of the whole history, calibrate, intervals).
+_CALIBRATED: dict[tuple[object, ...], tuple[OpeningSchedule, _Calibrated]] = {}
+
+
 class CalendarGLM(Model):
     """log E[count] = weekday × hour (or weekday + hour) + calendar effects + trend.
 
@@ -463,6 +479,22 @@ class CalendarGLM(Model):
 
     def _fit(self, history: pd.Series) -> None:
         assert self._end is not None
+        # `glm_mean` fits both GLMs on the histories model selection has just fitted them on.
+        key = (*self._key(history, self._end), self.calibrate, self.intervals)
+        cached = _CALIBRATED.get(key)
+        if cached is None or cached[0] is not self.schedule:
+            cached = (self.schedule, self._calibrated_fit(history))
+            if len(_CALIBRATED) >= 64:
+                _CALIBRATED.clear()
+            _CALIBRATED[key] = cached
+        state = cached[1]
+        self._fit_result, self._alpha, self.level_rule = state.fit, state.alpha, state.level_rule
+        self._calibrated = state.intervals
+        self._day_excess = state.day_excess
+
+    def _calibrated_fit(self, history: pd.Series) -> _Calibrated:
+        """The fit to the end of `history`, its level rule and its interval calibration."""
+        assert self._end is not None
         fitted = self._fit_window(history, self._end)
         alpha, rule = fitted.alpha, _FULL_LEVEL
         calibrated: dict[float, tuple[float, float]] = {}
@@ -509,24 +541,26 @@ class CalendarGLM(Model):
                         recent = _origin_day_variance(y, mean, day, weights, lv)
                         usual = fitted.day_levels.forecast_variance(rule, lv)
                         day_excess[lv] = np.maximum(usual - recent, 0.0)
-        self._fit_result, self._alpha, self.level_rule = fitted, alpha, rule
-        self._calibrated = calibrated
-        self._day_excess = day_excess
+        return _Calibrated(fitted, alpha, rule, calibrated, day_excess)
+
+    def _key(self, history: pd.Series, end: pd.Timestamp) -> tuple[object, ...]:
+        """What identifies a fit of this model to `history` up to `end`."""
+        return (
+            id(self.schedule),
+            self.name,
+            self.calendar,
+            self.weeks,
+            self.half_life_weeks,
+            end,
+            history.index[0] if len(history) else None,
+            hashlib.blake2b(history.to_numpy().tobytes(), digest_size=16).digest(),
+        )
 
     def _fit_window(self, history: pd.Series, end: pd.Timestamp) -> _Fit:
         history = history[history.index >= end - self.weeks * WEEK]
         # Model selection fits each candidate at the calibration origins, and consecutive
         # origins share calibration fits: each repeated fit is looked up, not refitted.
-        values = history.to_numpy()
-        key = (
-            id(self.schedule),
-            self.name,
-            self.calendar,
-            self.half_life_weeks,
-            end,
-            history.index[0] if len(history) else None,
-            hashlib.blake2b(values.tobytes(), digest_size=16).digest(),
-        )
+        key = self._key(history, end)
         cached = _FITS.get(key)
         if cached is not None and cached[0] is self.schedule:
             return cached[1]
@@ -629,3 +663,49 @@ class CalendarGLM(Model):
 
     def _interval_level(self, level: float) -> float:
         return self._calibrated.get(level, (self._alpha, level))[1]
+
+
+class GLMCombination(Model):
+    """The equal-weight mean of `glm_cells`' and `glm_additive`'s forecasts ("glm_mean").
+
+    The two GLMs share the calendar effects and the level correction but pool the weekday ×
+    hour profile differently, so their errors differ where one of them misjudges the profile.
+    An equal-weight combination of forecasts of similar accuracy is often more accurate than
+    either (the M-competitions), and its absolute error is never above the mean of theirs;
+    equal weights, because weights estimated on a few validation weeks are noisier than the
+    gain (the "forecast combination puzzle"). `backtest.choose` uses it where neither GLM is
+    clearly better. Intervals: a negative binomial around the combined mean with the parts'
+    calibrated variances (alpha, estimation and day-level variance) and nominal levels
+    averaged.
+    """
+
+    name = "glm_mean"
+
+    def __init__(
+        self, schedule: OpeningSchedule, calendar: CalendarKind = "jp", *, intervals: bool = True
+    ) -> None:
+        super().__init__(schedule, calendar)
+        self._parts = tuple(
+            CalendarGLM(schedule, calendar, interactions=cells, intervals=intervals)
+            for cells in (True, False)
+        )
+
+    def _fit(self, history: pd.Series) -> None:
+        # `history` is already prepared by `Model.fit` (open hours, from the first arrival).
+        for part in self._parts:
+            part._end = self._end
+            part._fit(history)
+
+    def _predict(self, index: pd.DatetimeIndex) -> tuple[np.ndarray, np.ndarray]:
+        means, eta_vars = zip(*(part._predict(index) for part in self._parts), strict=True)
+        return np.mean(means, axis=0), np.mean(eta_vars, axis=0)
+
+    def _interval_alpha(
+        self, alpha: np.ndarray | float, level: float, index: pd.DatetimeIndex
+    ) -> np.ndarray | float:
+        # Each part's alpha is the estimation variance passed in plus its own calibrated terms.
+        alphas = [part._interval_alpha(alpha, level, index) for part in self._parts]
+        return np.mean(np.broadcast_arrays(*alphas), axis=0)
+
+    def _interval_level(self, level: float) -> float:
+        return float(np.mean([part._interval_level(level) for part in self._parts]))

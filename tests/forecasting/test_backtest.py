@@ -20,7 +20,7 @@ def test_backtest_json_has_the_contract_keys() -> None:
     assert set(result) == {"test_start", "horizon_days", "selected", "models", "baselines"}
     assert result["test_start"] == "2025-02-24" and result["horizon_days"] == 14
     assert set(result["baselines"]) == {"weekday_hour_mean", "seasonal_naive"}
-    assert set(result["models"]) == {"glm_cells", "glm_additive"}
+    assert set(result["models"]) == {"glm_cells", "glm_additive", "glm_mean"}
     assert result["selected"] in {*result["models"], *result["baselines"]}
     for metrics in [*result["models"].values(), *result["baselines"].values()]:
         assert set(metrics) == METRICS
@@ -98,3 +98,13 @@ def test_choose_keeps_the_additive_glm_unless_the_cells_are_clearly_better() -> 
     # Cells better every day: they are chosen.
     worse = base["glm_cells"].assign(mean=7.5)
     assert choose({**base, "glm_additive": worse}) == "glm_cells"
+
+
+def test_choose_combines_the_glms_unless_one_is_clearly_better() -> None:
+    base = _validation([1.0, 2.0])
+    noisy = base["glm_cells"].assign(mean=8.0 + np.resize([1.8, -3.0], 14))
+    combined = base["glm_cells"].assign(mean=8.5)
+    # Cells better on average but within noise: the two GLMs' mean.
+    assert choose({**base, "glm_additive": noisy, "glm_mean": combined}) == "glm_mean"
+    # Cells better every day: they are chosen, whatever the combination scored.
+    assert choose({**base, "glm_mean": combined}) == "glm_cells"

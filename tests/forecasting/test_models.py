@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 from forecasting.errors import DataError, ModelError
-from forecasting.glm import CalendarGLM, _calibrate, _DayLevels, mid_pit
+from forecasting.glm import CalendarGLM, GLMCombination, _calibrate, _DayLevels, mid_pit
 from forecasting.models import SeasonalNaive, WeekdayHourMean, count_interval
 from forecasting.schedule import WARD_OFFICE, OpeningSchedule
 from forecasting.simulate import ward_profile
@@ -26,11 +26,14 @@ def _next_weeks(start: str, weeks: int = 2) -> pd.DatetimeIndex:
     [
         CalendarGLM(WARD_OFFICE, interactions=True),
         CalendarGLM(WARD_OFFICE, interactions=False),
+        GLMCombination(WARD_OFFICE),
         WeekdayHourMean(WARD_OFFICE),
     ],
     ids=lambda m: m.name,
 )
-def test_models_recover_the_weekday_hour_pattern(model: CalendarGLM | WeekdayHourMean) -> None:
+def test_models_recover_the_weekday_hour_pattern(
+    model: CalendarGLM | GLMCombination | WeekdayHourMean,
+) -> None:
     # 2025-04-21 onwards: no holiday, month edge or moving season in the scored week.
     train = one_series("2025-01-06", 105, mean_per_hour=20.0, seed=1)
     index = pd.date_range("2025-04-21 00:00", "2025-04-25 23:00", freq="h")
@@ -147,16 +150,17 @@ def _overdispersed(seed: int, days: int, *, factor_from: str | None = None) -> p
     return frame.assign(count=rng.poisson(mean * noise).astype(float))
 
 
-def test_glm_intervals_are_calibrated_on_overdispersed_counts() -> None:
+@pytest.mark.parametrize("model", [CalendarGLM, GLMCombination], ids=["glm", "glm_mean"])
+def test_glm_intervals_are_calibrated_on_overdispersed_counts(
+    model: type[CalendarGLM | GLMCombination],
+) -> None:
     # Real counts vary more than Poisson: the rolling-origin calibration must find how much.
     inside80, inside95, n = 0, 0, 0
     for seed in range(3):
         frame = _overdispersed(seed, 126)
         hours = pd.DatetimeIndex(frame["hour_start"])
         train, test = frame[hours < "2025-04-28"], frame[hours >= "2025-04-28"]
-        predicted = (
-            CalendarGLM(WARD_OFFICE).fit(train).predict(pd.DatetimeIndex(test["hour_start"]))
-        )
+        predicted = model(WARD_OFFICE).fit(train).predict(pd.DatetimeIndex(test["hour_start"]))
         is_open = WARD_OFFICE.is_open(pd.DatetimeIndex(test["hour_start"]))
         y, p = test["count"].to_numpy()[is_open], predicted[is_open]
         inside80 += int(((y >= p["lo80"]) & (y <= p["hi80"])).sum())
@@ -165,6 +169,22 @@ def test_glm_intervals_are_calibrated_on_overdispersed_counts() -> None:
         assert (p["lo95"] <= p["lo80"]).all() and (p["hi95"] >= p["hi80"]).all()
     assert inside80 / n == pytest.approx(0.80, abs=0.05)
     assert inside95 / n == pytest.approx(0.95, abs=0.03)
+
+
+def test_glm_mean_is_the_mean_of_the_two_glms() -> None:
+    train = _overdispersed(0, 126)
+    index = _next_weeks("2025-05-12")
+    cells = CalendarGLM(WARD_OFFICE, interactions=True).fit(train).predict(index)
+    additive = CalendarGLM(WARD_OFFICE, interactions=False).fit(train).predict(index)
+    combined = GLMCombination(WARD_OFFICE).fit(train).predict(index)
+    assert combined["mean"].to_numpy() == pytest.approx(
+        (cells["mean"].to_numpy() + additive["mean"].to_numpy()) / 2.0
+    )
+    # Its intervals are those of a width between the two GLMs'.
+    for column in ("lo80", "hi80", "lo95", "hi95"):
+        low = np.minimum(cells[column], additive[column]) - 1.0
+        high = np.maximum(cells[column], additive[column]) + 1.0
+        assert ((combined[column] >= low) & (combined[column] <= high)).all()
 
 
 def test_glm_follows_a_lasting_level_shift() -> None:
