@@ -358,23 +358,34 @@ def expire_after_closing(
 ) -> Outcome:
     """Wind the day down: after closing time, close the counters that have nobody left to
     serve and expire the tickets that no working counter can serve (`rules.wind_down`: the
-    line that was there at closing is served); any ticket of an earlier day expires."""
+    line that was there at closing is served). Tickets of an earlier day expire, and counters
+    left open since an earlier day close (the server may have been down at closing time)."""
     today = rules.business_date(config, now)
     closing = rules.is_closing_time(config, site, now)
-    tickets = ticket_store.open_tickets(session, site=site.id)
-    if not closing and all(t.business_date == today for t in tickets):
-        return Outcome(site=site.id, created=False)
-    lock_site(session, site=site.id)
-    tickets = ticket_store.open_tickets(session, site=site.id)
-    closed: list[str] = []
-    ended = [t for t in tickets if t.business_date < today]
-    if closing:
-        working = [
-            c.id for c in counter_store.site_counters(session, site=site.id).values()
+
+    def left_over() -> tuple[list[Ticket], list[str], list[Ticket], list[str]]:
+        """Open tickets, working counters, and those of them from an earlier day."""
+        tickets = ticket_store.open_tickets(session, site=site.id)
+        counters = [
+            c for c in counter_store.site_counters(session, site=site.id).values()
             if c.status is not CounterStatus.CLOSED
         ]
-        closed, ended = rules.wind_down(site, working, tickets)
-        ended += [t for t in tickets if t.business_date < today and t not in ended]
+        return (
+            tickets,
+            [c.id for c in counters],
+            [t for t in tickets if t.business_date < today],
+            [c.id for c in counters if c.since and rules.business_date(config, c.since) < today],
+        )
+
+    if not closing and not any(left_over()[2:]):
+        return Outcome(site=site.id, created=False)
+    lock_site(session, site=site.id)
+    tickets, working, ended, closed = left_over()
+    if closing:
+        staying = [c for c in working if c not in closed]
+        done, unserved = rules.wind_down(site, staying, tickets)
+        closed += done
+        ended += [t for t in unserved if t not in ended]
     events: list[Event] = []
     for ticket in ended:
         expired, event = lifecycle.expire(ticket, now=now)

@@ -173,14 +173,21 @@ def test_closing_time_serves_the_line_then_closes_counters_and_expires_the_rest(
     assert issue(client, staff)["display_number"] == "A001"
 
 
-def test_tickets_of_an_earlier_day_expire(client: TestClient, clock: FakeClock) -> None:
+def test_tickets_and_counters_of_an_earlier_day_are_wound_down(
+    client: TestClient, clock: FakeClock
+) -> None:
     staff = make_token(client, "staff", "nerima")
     waiting = issue(client, staff)
     open_counter(client, staff, "nerima-1")
-    # The server was down at closing time: the next morning yesterday's ticket expires.
-    clock.set(dt.datetime(2026, 12, 2, 8, 0, tzinfo=JST))
+    # The server was down at closing time. The next morning a counter is opened again before
+    # housekeeping runs: yesterday's ticket expires, yesterday's counter closes, today's stays.
+    clock.set(dt.datetime(2026, 12, 2, 8, 20, tzinfo=JST))
+    open_counter(client, staff, "nerima-2")
     asyncio.run(housekeeping(runtime_of(client)))
     assert client.get(f"/api/v1/tickets/{waiting['token']}").json()["status"] == "expired"
+    counters = client.get("/api/v1/sites/nerima/status").json()["counters"]
+    states = {c["id"]: c["state"] for c in counters}
+    assert states["nerima-1"] == "closed" and states["nerima-2"] == "open"
 
 
 def test_ticket_ids_out_of_range_are_422(client: TestClient) -> None:
