@@ -363,37 +363,36 @@ def expire_after_closing(
     today = rules.business_date(config, now)
     closing = rules.is_closing_time(config, site, now)
 
-    def left_over() -> tuple[list[Ticket], list[str], list[Ticket], list[str]]:
-        """Open tickets, working counters, and those of them from an earlier day."""
-        tickets = ticket_store.open_tickets(session, site=site.id)
-        counters = [
-            c for c in counter_store.site_counters(session, site=site.id).values()
-            if c.status is not CounterStatus.CLOSED
-        ]
+    def left_over() -> tuple[list[Ticket], list[CounterState]]:
+        """The open tickets and the working (open or paused) counters."""
+        counters = counter_store.site_counters(session, site=site.id).values()
+        working = [c for c in counters if c.status is not CounterStatus.CLOSED]
+        return ticket_store.open_tickets(session, site=site.id), working
+
+    def of_earlier_days(
+        tickets: list[Ticket], working: list[CounterState]
+    ) -> tuple[list[Ticket], list[CounterState]]:
         return (
-            tickets,
-            [c.id for c in counters],
             [t for t in tickets if t.business_date < today],
-            [c.id for c in counters if c.since and rules.business_date(config, c.since) < today],
+            [c for c in working if c.since and rules.business_date(config, c.since) < today],
         )
 
-    if not closing and not any(left_over()[2:]):
+    if not closing and not any(of_earlier_days(*left_over())):
         return Outcome(site=site.id, created=False)
     lock_site(session, site=site.id)
-    tickets, working, ended, closed = left_over()
+    tickets, working = left_over()
+    ended, closed = of_earlier_days(tickets, working)
     if closing:
-        staying = [c for c in working if c not in closed]
+        staying = [c.id for c in working if c not in closed]
         done, unserved = rules.wind_down(site, staying, tickets)
-        closed += done
+        closed += [c for c in working if c.id in done]
         ended += [t for t in unserved if t not in ended]
     events: list[Event] = []
     for ticket in ended:
         expired, event = lifecycle.expire(ticket, now=now)
         ticket_store.save_ticket(session, ticket=expired)
         events.append(event)
-    for counter_id in closed:
-        counter = counter_store.get_counter(session, counter=counter_id, for_update=True)
-        assert counter is not None
+    for counter in closed:
         changed, event = counter_rules.set_status(
             counter, CounterStatus.CLOSED, now=now, staff=None, busy=False
         )
