@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
+from typing import TypeVar
 
 import numpy as np
 import pandas as pd
@@ -375,6 +377,32 @@ _DESIGNS: dict[tuple[object, ...], tuple[OpeningSchedule, pd.DataFrame]] = {}
 _FITS: dict[tuple[object, ...], tuple[OpeningSchedule, _Fit]] = {}
 
 
+_T = TypeVar("_T")
+
+
+def _cached(
+    store: dict[tuple[object, ...], tuple[OpeningSchedule, _T]],
+    key: tuple[object, ...],
+    schedule: OpeningSchedule,
+    build: Callable[[], _T],
+    *,
+    bound: int,
+    matches: Callable[[_T], bool] = lambda _: True,
+) -> _T:
+    """`store`'s entry for `key`, built when missing. An entry keeps the schedule it was built
+    for, so that a schedule's `id` reused by a later one never matches; the store is emptied at
+    `bound` entries (an entry serves the fits soon after it: one model selection, one site's
+    services)."""
+    hit = store.get(key)
+    if hit is not None and hit[0] is schedule and matches(hit[1]):
+        return hit[1]
+    if len(store) >= bound:
+        store.clear()
+    value = build()
+    store[key] = (schedule, value)
+    return value
+
+
 @dataclass(frozen=True)
 class _Calibrated:
     """`CalendarGLM._fit`'s outcome: the fit, its in-sample alpha, the level rule and, per
@@ -446,14 +474,10 @@ class CalendarGLM(Model):
         # All services of a site share schedule and hours, and model selection refits on the
         # same windows: building the design once per window cuts a full refit by about half.
         key = (id(self.schedule), self.calendar, self.interactions, index[0], index[-1], len(index))
-        cached = _DESIGNS.get(key)
-        if cached is not None and cached[0] is self.schedule and cached[1].index.equals(index):
-            return cached[1]
-        if len(_DESIGNS) >= 64:
-            _DESIGNS.clear()
-        design = self._build_design(index)
-        _DESIGNS[key] = (self.schedule, design)
-        return design
+        return _cached(
+            _DESIGNS, key, self.schedule, lambda: self._build_design(index), bound=64,
+            matches=lambda design: design.index.equals(index),
+        )
 
     def _build_design(self, index: pd.DatetimeIndex) -> pd.DataFrame:
         days = index.normalize()
@@ -481,13 +505,9 @@ class CalendarGLM(Model):
         assert self._end is not None
         # `glm_mean` fits both GLMs on the histories model selection has just fitted them on.
         key = (*self._key(history, self._end), self.calibrate, self.intervals)
-        cached = _CALIBRATED.get(key)
-        if cached is None or cached[0] is not self.schedule:
-            cached = (self.schedule, self._calibrated_fit(history))
-            if len(_CALIBRATED) >= 64:
-                _CALIBRATED.clear()
-            _CALIBRATED[key] = cached
-        state = cached[1]
+        state = _cached(
+            _CALIBRATED, key, self.schedule, lambda: self._calibrated_fit(history), bound=64
+        )
         self._fit_result, self._alpha, self.level_rule = state.fit, state.alpha, state.level_rule
         self._calibrated = state.intervals
         self._day_excess = state.day_excess
@@ -561,14 +581,7 @@ class CalendarGLM(Model):
         # Model selection fits each candidate at the calibration origins, and consecutive
         # origins share calibration fits: each repeated fit is looked up, not refitted.
         key = self._key(history, end)
-        cached = _FITS.get(key)
-        if cached is not None and cached[0] is self.schedule:
-            return cached[1]
-        fit = self._solve(history, end)
-        if len(_FITS) >= 256:
-            _FITS.clear()
-        _FITS[key] = (self.schedule, fit)
-        return fit
+        return _cached(_FITS, key, self.schedule, lambda: self._solve(history, end), bound=256)
 
     def _solve(self, history: pd.Series, end: pd.Timestamp) -> _Fit:
         cells = pd.Series(_cell(pd.DatetimeIndex(history.index)), index=history.index)
