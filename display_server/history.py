@@ -96,6 +96,10 @@ class _SiteFeed:
             else:
                 self.visits.pop(row.ticket_id or -1, None)
         elif kind is EventType.TRANSFERRED:
+            if visit.called_at is not None:
+                # From a counter: the next line's wait starts now, as in `core.stats.visits`
+                # (a ticket moved while waiting keeps its place and its wait).
+                visit.queued_at = at
             visit.service, visit.score, visit.called_at = service, None, None
         elif kind in (EventType.CANCELLED, EventType.NO_SHOW, EventType.EXPIRED):
             history.left_line(service, served=False, at=at)

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
 from fastapi.testclient import TestClient
 
 from display_server import office
 from display_server.app import create_app
-from display_server.core.estimate_model import Band
+from display_server.core.estimate_model import LES_HALF_LIFE_MINUTES, Band
 from display_server.core.tickets import Event, EventType
 from display_server.history import SiteHistories
 from display_server.settings import Settings
@@ -77,3 +78,33 @@ def test_a_cold_history_calibrates_on_the_weeks_before_its_start(client: TestCli
     with runtime.sessions() as session:
         view = SiteHistories().get(session, site="nerima", now=TUESDAY_10 + dt.timedelta(weeks=5))
     assert view.history.calibrated("moving", False, 1.5, model) == Band(12.0, 12.0, 12.0, 12.0)
+
+
+def test_a_wait_after_a_transfer_from_a_counter_starts_at_the_transfer(
+    client: TestClient, clock: FakeClock
+) -> None:
+    # Called after 30 minutes, 20 at counter 1, then sent to tax, called there 5 minutes later:
+    # tax's line kept the visitor 5 minutes, not 55.
+    staff = make_token(client, "staff", "nerima")
+    issue(client, staff, service="moving")
+    clock.advance(minutes=30)
+    for counter in ("nerima-1", "nerima-3"):
+        counter_action(client, staff, counter, "open")
+    assert counter_action(client, staff, "nerima-1", "call-next").status_code == 200
+    clock.advance(minutes=20)
+    moved = counter_action(client, staff, "nerima-1", "transfer", service="tax")
+    assert moved.status_code == 200
+    clock.advance(minutes=5)
+    assert counter_action(client, staff, "nerima-3", "call-next").status_code == 200
+    runtime = runtime_of(client)
+    site = runtime.config.site("nerima")
+    assert site is not None
+    now = runtime.now()
+    with runtime.sessions() as session:
+        history = runtime.queue_state(session, site, now).history
+    assert history is not None
+    # moving's wait was realised 25 minutes ago and has faded since.
+    assert history.recent_wait("moving", now) == pytest.approx(
+        30.0 * 0.5 ** (25 / LES_HALF_LIFE_MINUTES)
+    )
+    assert history.recent_wait("tax", now) == pytest.approx(5.0)
