@@ -62,6 +62,7 @@ def ticket_view(
     site = config.site(ticket.site)
     assert site is not None
     service = site.service(ticket.service)
+    zone = config.policy.zone
     counter = config.counter(ticket.counter) if ticket.counter else None
     return {
         "id": ticket.id,
@@ -77,8 +78,8 @@ def ticket_view(
         "channel": ticket.channel.value,
         "route": list(ticket.route),
         "route_index": ticket.route_index,
-        "issued_at": ticket.issued_at.isoformat(),
-        "called_at": ticket.called_at.isoformat() if ticket.called_at else None,
+        "issued_at": office_time(ticket.issued_at, zone),
+        "called_at": office_time(ticket.called_at, zone),
         "counter": ticket.counter,
         "counter_label": counter[1].label if counter else None,
         "counter_name": counter[1].name.get(lang) if counter else None,
@@ -86,18 +87,24 @@ def ticket_view(
         "ahead": estimate.ahead,
         "est_wait_min": estimate.minutes_min,
         "est_wait_max": estimate.minutes_max,
-        "est_route_done_at": route_done_at(now, estimate.route_minutes),
+        "est_route_done_at": office_time(route_done_at(now, estimate.route_minutes), zone),
         "status_url": status_url,
     }
 
 
-def route_done_at(now: dt.datetime, minutes: float | None) -> str | None:
-    """When a route should be through (ISO 8601, up to the next five minutes), or None."""
+def office_time(at: dt.datetime | None, zone: dt.tzinfo) -> str | None:
+    """ISO 8601 with the office's UTC offset, so that a kiosk or slip can show the office's
+    wall-clock time without knowing its time zone."""
+    return at.astimezone(zone).isoformat() if at else None
+
+
+def route_done_at(now: dt.datetime, minutes: float | None) -> dt.datetime | None:
+    """When a route should be through, up to the next five minutes, or None."""
     if minutes is None:
         return None
     end = (now + dt.timedelta(minutes=minutes)).timestamp()
     rounded = math.ceil(end / ROUTE_END_STEP_S) * ROUTE_END_STEP_S
-    return dt.datetime.fromtimestamp(rounded, now.tzinfo).isoformat()
+    return dt.datetime.fromtimestamp(rounded, now.tzinfo)
 
 
 def site_status(
@@ -162,7 +169,7 @@ def site_status(
             "service": t.service,
             "counter": t.counter,
             "counter_label": labels.get(t.counter or "", ""),
-            "called_at": t.called_at.isoformat() if t.called_at else None,
+            "called_at": office_time(t.called_at, config.policy.zone),
             "recalls": t.recalls,
             "status": t.status.value,
         }
@@ -173,7 +180,8 @@ def site_status(
         "site": site.id,
         "name": site.name.get(lang),
         "seq": event_store.current_seq(session, site=site.id),
-        "at": now.isoformat(),
+        "at": office_time(now, config.policy.zone),
+        "timezone": config.policy.timezone,
         "accepting": accepting,
         "hours": (
             {
@@ -184,7 +192,7 @@ def site_status(
             if hours
             else None
         ),
-        "next_opening": opening.isoformat() if opening else None,
+        "next_opening": office_time(opening, config.policy.zone),
         "services": services,
         "counters": counters,
         "calling": calling,

@@ -22,7 +22,6 @@ from display_server.i18n import (
 )
 from kiosk.errors import IssueRefused
 from kiosk.qr import qr_svg
-from printers.slip import TOKYO
 
 HERE = Path(__file__).parent
 STATIC = HERE / "static"
@@ -107,10 +106,11 @@ def ticket_answer(
     return {
         "ok": True,
         "ticket": {key: ticket.get(key) for key in shown},
-        # Said in the office's time, as on the slip.
+        # The office's wall-clock time, as on the slip: the server writes it with the office's
+        # UTC offset.
         "route_end": _(
             "kiosk.ticket.route_end",
-            time=dt.datetime.fromisoformat(str(done_at)).astimezone(TOKYO).strftime("%H:%M"),
+            time=dt.datetime.fromisoformat(str(done_at)).strftime("%H:%M"),
         ) if done_at else None,
         "printed": printed,
         "printer_state": printer_state,

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from printers.connections import open_printer
 from printers.errors import BadPrinterUri, PrinterError
-from printers.slip import MODES, TOKYO, WIDTHS_MM, SlipData, catalog
+from printers.slip import MODES, WIDTHS_MM, SlipData, catalog
 from printers.status import print_slip
 from printers.virtual import STATES, VirtualPrinter
 
@@ -55,7 +55,7 @@ def _test(args: argparse.Namespace) -> int:
         site_name=messages.gettext(args.lang, "printer.test_site"),
         service_name=messages.gettext(args.lang, "printer.test_service"),
         display_number="T-001",
-        issued_at=datetime.now(TOKYO),
+        issued_at=datetime.now().astimezone(),  # the printer's own local time
         ahead=3,
         est_wait_min=5,
         est_wait_max=15,

@@ -8,10 +8,9 @@ from __future__ import annotations
 
 import unicodedata
 from dataclasses import dataclass
-from datetime import datetime, tzinfo
+from datetime import datetime
 from pathlib import Path
 from typing import Literal
-from zoneinfo import ZoneInfo
 
 import qrcode
 from escpos.escpos import Escpos
@@ -25,7 +24,6 @@ QrMode = Literal["native", "image"]
 MODES: tuple[Mode, ...] = ("kanji", "raster")
 WIDTHS_MM: dict[int, int] = {58: 384, 80: 576}  # paper width → printable dots at 203 dpi
 LOCALES = Path(__file__).parent / "locales"
-TOKYO = ZoneInfo("Asia/Tokyo")
 
 ESC_INIT = b"\x1b@"
 ESC_R_JAPAN = b"\x1bR\x08"  # international set Japan: 0x5C prints as ¥
@@ -46,7 +44,8 @@ def size(mag: int) -> bytes:
 
 @dataclass(frozen=True)
 class SlipData:
-    """What a ticket slip shows; `issued_at` must carry a time zone."""
+    """What a ticket slip shows. Times must carry a UTC offset and are printed in it: the
+    server writes them in the office's time zone (`views.office_time`)."""
 
     site_name: str
     service_name: str
@@ -103,8 +102,8 @@ def catalog() -> Catalog:
     return load_catalog(LOCALES)
 
 
-def slip_text(slip: SlipData, *, tz: tzinfo = TOKYO, messages: Catalog | None = None) -> SlipText:
-    """Translate and format a slip's lines in its language; times are shown in `tz`."""
+def slip_text(slip: SlipData, *, messages: Catalog | None = None) -> SlipText:
+    """Translate and format a slip's lines in its language."""
     cat = messages or catalog()
     lang = negotiate(slip.lang)
 
@@ -126,11 +125,11 @@ def slip_text(slip: SlipData, *, tz: tzinfo = TOKYO, messages: Catalog | None = 
         service=slip.service_name,
         number_label=_("slip.number_label"),
         number=slip.display_number,
-        issued=_("slip.issued_at", at=slip.issued_at.astimezone(tz)),
+        issued=_("slip.issued_at", at=slip.issued_at),
         ahead=_("slip.ahead", ahead=slip.ahead) if slip.ahead else _("slip.ahead_none"),
         wait=wait,
         route_end=(
-            _("slip.route_end", at=slip.route_done_at.astimezone(tz))
+            _("slip.route_end", at=slip.route_done_at)
             if slip.route_done_at else None
         ),
         qr_caption=_("slip.qr_caption"),
@@ -148,7 +147,6 @@ def render_slip(
     width: int = 58,
     qr: QrMode = "native",
     font_path: str | Path | None = None,
-    tz: tzinfo = TOKYO,
 ) -> None:
     """Write a complete slip (initialise … cut) to `printer`.
 
@@ -159,7 +157,7 @@ def render_slip(
         raise ValueError(f"paper width must be one of {sorted(WIDTHS_MM)} mm, not {width}")
     if mode not in MODES:
         raise ValueError(f"mode must be one of {MODES}, not {mode!r}")
-    text = slip_text(slip, tz=tz)
+    text = slip_text(slip)
     dots = WIDTHS_MM[width]
     printer._raw(ESC_INIT)
     if mode == "kanji":

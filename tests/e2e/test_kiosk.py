@@ -13,8 +13,10 @@ import httpx
 import pytest
 import uvicorn
 
+from display_server.store.db import upgrade
 from kiosk import KioskAgent, ReprintStore
 from kiosk.app import create_kiosk_app
+from kiosk.page import catalog
 from printers import VirtualPrinter, open_printer
 from tests.e2e.browser import (
     LiveServer,
@@ -179,3 +181,41 @@ def test_paper_out_keeps_the_ticket_on_screen(
     page.wait_for_selector("#ticket-alert", state="hidden", timeout=15000)
     assert "印刷しました" in page.inner_text("#ticket-message")
     assert len(printer.slips) == 1
+
+
+def test_a_closed_office_is_said_in_its_own_time_zone(
+    tmp_path: Path, printer: VirtualPrinter, page: Any
+) -> None:
+    # An office in Warsaw after its 16:45 cut-off, seen from a browser set to Tokyo (the page
+    # fixture's zone), where it is already 00:50 the next day.
+    example = Path(__file__).parents[2] / "display_server" / "example_ward.toml"
+    config = tmp_path / "warsaw.toml"
+    config.write_text(
+        example.read_text(encoding="utf-8").replace(
+            'timezone = "Asia/Tokyo"', 'timezone = "Europe/Warsaw"'
+        ),
+        encoding="utf-8",
+    )
+    url = f"sqlite:///{tmp_path / 'warsaw.db'}"
+    upgrade(url)
+    server = LiveServer(
+        database_url=url,
+        env={
+            "MADOGUCHI_CONFIG_PATH": str(config),
+            "MADOGUCHI_CLOCK_START": "2026-12-01T16:50:00+01:00",
+        },
+    )
+    server.start()
+    try:
+        with LocalKiosk(server, printer) as kiosk:
+            page.goto(f"{kiosk.url}/?lang=ja")
+            page.wait_for_selector("#screen-closed:not([hidden])")
+            assert page.inner_text("#closed-title") == catalog().gettext(
+                "ja", "kiosk.closed.after_cutoff"
+            )
+            assert "12月2日" in page.inner_text("#closed-next")
+            assert "8:30" in page.inner_text("#closed-next")
+            screenshot(page, "kiosk-closed-ja")
+            assert_accessible(page, "kiosk closed (ja)")
+    finally:
+        server.stop()

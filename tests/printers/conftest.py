@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from PIL import Image
@@ -20,14 +21,14 @@ URL = "https://madoguchi.example.jp/t/Xy7_abcDEF1234567890"
 
 @pytest.fixture
 def make_slip() -> Callable[..., SlipData]:
-    """A factory for slips; 00:05 UTC is 09:05 in Tokyo."""
+    """A factory for slips, issued at 09:05 in Tokyo."""
 
     def make(**changes: Any) -> SlipData:
         values: dict[str, Any] = {
             "site_name": "練馬区役所 本庁舎",
             "service_name": "住民票の写し",
             "display_number": "A-012",
-            "issued_at": datetime(2026, 4, 1, 0, 5, tzinfo=UTC),
+            "issued_at": datetime(2026, 4, 1, 9, 5, tzinfo=ZoneInfo("Asia/Tokyo")),
             "ahead": 7,
             "est_wait_min": 10,
             "est_wait_max": 25,

@@ -6,6 +6,7 @@ import unicodedata
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from escpos.printer import Dummy
@@ -19,7 +20,7 @@ from printers.slip import SlipData, render_slip
 
 LOCALES = Path(__file__).parents[2] / "printers" / "locales"
 COLUMNS = {58: 32, 80: 48}
-ROUTE_DONE = datetime(2026, 4, 1, 1, 35, tzinfo=UTC)  # 10:35 in Tokyo
+ROUTE_DONE = datetime(2026, 4, 1, 10, 35, tzinfo=ZoneInfo("Asia/Tokyo"))
 
 
 def render(slip: SlipData, **options: object) -> bytes:
@@ -69,15 +70,26 @@ def test_number_is_the_largest_text_and_every_line_fits(make_slip: Callable[...,
                 assert used <= COLUMNS[width], element
 
 
-def test_time_ahead_and_wait_are_printed_in_tokyo_time(make_slip: Callable[..., SlipData]) -> None:
+def test_time_ahead_and_wait_are_printed(make_slip: Callable[..., SlipData]) -> None:
     text = "\n".join(decode_escpos(render(make_slip())).text_lines)
-    assert "09:05" in text and "2026" in text  # 00:05 UTC
+    assert "09:05" in text and "2026" in text
     assert "7人" in text
     wait_line = next(line for line in text.splitlines() if "目安" in line)
     assert "10" in wait_line and "25" in wait_line and "分" in wait_line
 
 
-def test_a_route_s_end_is_printed_in_tokyo_time(make_slip: Callable[..., SlipData]) -> None:
+@pytest.mark.parametrize("zone", ["Asia/Tokyo", "Europe/Warsaw", "UTC"])
+def test_times_are_printed_in_the_offset_they_carry(
+    make_slip: Callable[..., SlipData], zone: str
+) -> None:
+    # The server writes them in the office's zone; the kiosk does not know the zone.
+    at = datetime(2026, 4, 1, 14, 20, tzinfo=ZoneInfo(zone))
+    lines = decode_escpos(render(make_slip(issued_at=at, route_done_at=at))).text_lines
+    assert any("14:20" in line and "2026" in line for line in lines)
+    assert "全手続き終了の目安 14:20ごろ" in lines
+
+
+def test_a_route_s_end_is_printed(make_slip: Callable[..., SlipData]) -> None:
     assert "全手続き終了の目安 10:35ごろ" in decode_escpos(
         render(make_slip(route_done_at=ROUTE_DONE))
     ).text_lines
@@ -153,12 +165,12 @@ def test_catalogues_are_complete() -> None:
 @pytest.mark.parametrize(
     "changes",
     [
-        {"issued_at": __import__("datetime").datetime(2026, 4, 1, 9, 5)},
+        {"issued_at": datetime(2026, 4, 1, 9, 5)},
         {"ahead": -1},
         {"est_wait_min": 30, "est_wait_max": 10},
         {"display_number": " "},
         {"status_url": ""},
-        {"route_done_at": __import__("datetime").datetime(2026, 4, 1, 10, 35)},
+        {"route_done_at": datetime(2026, 4, 1, 10, 35)},
     ],
 )
 def test_bad_slip_data_is_rejected(
@@ -187,8 +199,6 @@ JAPANESE = st.text(
 @settings(max_examples=40, deadline=None)
 @given(site=JAPANESE, service=JAPANESE)
 def test_any_names_round_trip(site: str, service: str) -> None:
-    from datetime import UTC, datetime
-
     url = "https://example.jp/t/x"
     slip = SlipData(site, service, "B-7", datetime(2026, 1, 5, tzinfo=UTC), 0, None, None, url)
     lines = decode_escpos(render(slip, width=58)).text_lines

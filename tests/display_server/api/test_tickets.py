@@ -38,6 +38,17 @@ def test_issue_returns_the_contract_fields(client: TestClient) -> None:
     assert body["channel"] == "kiosk"
 
 
+def test_times_carry_the_office_s_offset(client: TestClient, clock: FakeClock) -> None:
+    # A kiosk prints and shows the office's wall clock from them without knowing its zone.
+    clock.set(clock.now().astimezone(dt.UTC))  # as the server's real clock says it
+    kiosk = make_token(client, "kiosk", "nerima")
+    body = issue(client, kiosk, service="certificates")
+    issued = dt.datetime.fromisoformat(body["issued_at"])
+    assert issued == clock.now() and body["issued_at"].endswith("+09:00")
+    status = client.get("/api/v1/sites/nerima/status").json()
+    assert status["timezone"] == "Asia/Tokyo" and status["at"].endswith("+09:00")
+
+
 def test_same_idempotency_key_returns_the_same_ticket(client: TestClient) -> None:
     kiosk = make_token(client, "kiosk", "nerima")
     headers = {**kiosk, "Idempotency-Key": "kiosk-1-0001"}
