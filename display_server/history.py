@@ -50,6 +50,9 @@ class _Visit:
     #: The estimator's position score at issue (None when unknown, e.g. after a route step).
     score: float | None
     called_at: dt.datetime | None = None
+    #: Whether it joined its line at the end, as a newcomer does. A transferred ticket keeps
+    #: its place in the new line, so its wait there says nothing about a newcomer's.
+    newcomer: bool = True
 
 
 @dataclass
@@ -84,8 +87,9 @@ class _SiteFeed:
             history.arrived(service, priority=True, at=at)
         elif kind is EventType.CALLED:
             history.left_line(service, served=True, at=at)
-            minutes = (at - visit.queued_at).total_seconds() / 60
-            history.waited(service, minutes, at=at, score=visit.score, priority=visit.priority)
+            if visit.newcomer:
+                minutes = (at - visit.queued_at).total_seconds() / 60
+                history.waited(service, minutes, at=at, score=visit.score, priority=visit.priority)
             visit.called_at, visit.score = at, None
         elif kind in (EventType.COMPLETED, EventType.ROUTED):
             if visit.called_at is not None:
@@ -96,11 +100,8 @@ class _SiteFeed:
             else:
                 self.visits.pop(row.ticket_id or -1, None)
         elif kind is EventType.TRANSFERRED:
-            if visit.called_at is not None:
-                # From a counter: the next line's wait starts now, as in `core.stats.visits`
-                # (a ticket moved while waiting keeps its place and its wait).
-                visit.queued_at = at
             visit.service, visit.score, visit.called_at = service, None, None
+            visit.newcomer = False
         elif kind in (EventType.CANCELLED, EventType.NO_SHOW, EventType.EXPIRED):
             history.left_line(service, served=False, at=at)
             self.visits.pop(row.ticket_id or -1, None)

@@ -80,22 +80,28 @@ def test_a_cold_history_calibrates_on_the_weeks_before_its_start(client: TestCli
     assert view.history.calibrated("moving", False, 1.5, model) == Band(12.0, 12.0, 12.0, 12.0)
 
 
-def test_a_wait_after_a_transfer_from_a_counter_starts_at_the_transfer(
+def test_a_transferred_ticket_s_wait_teaches_the_new_line_nothing(
     client: TestClient, clock: FakeClock
 ) -> None:
-    # Called after 30 minutes, 20 at counter 1, then sent to tax, called there 5 minutes later:
-    # tax's line kept the visitor 5 minutes, not 55.
+    # A transferred ticket keeps its place in the new line: called there 5 minutes after the
+    # transfer and 55 after its issue, it waited neither as a newcomer to tax would. Tax's
+    # last realised wait stays the 12 minutes of its own visitor.
     staff = make_token(client, "staff", "nerima")
     issue(client, staff, service="moving")
-    clock.advance(minutes=30)
+    clock.advance(minutes=18)
+    issue(client, staff, service="tax")
+    clock.advance(minutes=12)
     for counter in ("nerima-1", "nerima-3"):
         counter_action(client, staff, counter, "open")
-    assert counter_action(client, staff, "nerima-1", "call-next").status_code == 200
+    for counter in ("nerima-1", "nerima-3"):
+        assert counter_action(client, staff, counter, "call-next").status_code == 200
+    assert counter_action(client, staff, "nerima-3", "complete").status_code == 200
     clock.advance(minutes=20)
     moved = counter_action(client, staff, "nerima-1", "transfer", service="tax")
     assert moved.status_code == 200
     clock.advance(minutes=5)
-    assert counter_action(client, staff, "nerima-3", "call-next").status_code == 200
+    called = counter_action(client, staff, "nerima-3", "call-next")
+    assert called.status_code == 200 and called.json()["ticket"]["service"] == "tax"
     runtime = runtime_of(client)
     site = runtime.config.site("nerima")
     assert site is not None
@@ -103,8 +109,7 @@ def test_a_wait_after_a_transfer_from_a_counter_starts_at_the_transfer(
     with runtime.sessions() as session:
         history = runtime.queue_state(session, site, now).history
     assert history is not None
-    # moving's wait was realised 25 minutes ago and has faded since.
-    assert history.recent_wait("moving", now) == pytest.approx(
-        30.0 * 0.5 ** (25 / LES_HALF_LIFE_MINUTES)
-    )
-    assert history.recent_wait("tax", now) == pytest.approx(5.0)
+    # Both waits were realised 25 minutes ago and have faded since.
+    fade = 0.5 ** (25 / LES_HALF_LIFE_MINUTES)
+    assert history.recent_wait("moving", now) == pytest.approx(30.0 * fade)
+    assert history.recent_wait("tax", now) == pytest.approx(12.0 * fade)
