@@ -228,7 +228,7 @@ def _finish(
     # the score, like the simulation, grows with the people ahead and shrinks as counters open.
     score = mean + HOL_WEIGHT * hol
     if ahead > 0:
-        score += LES_WEIGHT * history.recent_wait(service, now)
+        score += LES_WEIGHT * history.recent_wait(service, now, priority=priority)
     band = history.calibrated(service, priority, score, model)
     if band.high <= 0:
         return WaitEstimate(ahead, 0, 0, 0.0, 0.0, 0.0, 0.0, score)

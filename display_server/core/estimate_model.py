@@ -238,8 +238,9 @@ class QueueHistory:
     #: of their last update.
     _exits: dict[str, tuple[float, float, dt.datetime]] = field(default_factory=dict)
     _priority: dict[str, tuple[float, dt.datetime]] = field(default_factory=dict)
-    #: Per service: the last realised wait and when it was realised (the call).
-    _last_wait: dict[str, tuple[float, dt.datetime]] = field(default_factory=dict)
+    #: Per service and priority: the last realised wait and when it was realised (the call).
+    #: A priority ticket overtakes the line, so its wait says little about the others'.
+    _last_wait: dict[tuple[str, bool], tuple[float, dt.datetime]] = field(default_factory=dict)
     _calibration: dict[tuple[str, bool], _Calibration] = field(default_factory=dict)
 
     def service_done(self, service: str, minutes: float, *, at: dt.datetime) -> None:
@@ -267,19 +268,19 @@ class QueueHistory:
         `score` is the `WaitEstimate.score` the ticket was given when it was issued (None if
         not known: then only the last realised wait is updated).
         """
-        last = self._last_wait.get(service)
+        key = (service, priority)
+        last = self._last_wait.get(key)
         if last is None or at >= last[1]:
-            self._last_wait[service] = (max(0.0, minutes), at)
+            self._last_wait[key] = (max(0.0, minutes), at)
         if score is not None:
-            key = (service, priority)
             calibration = self._calibration.get(key)
             if calibration is None:
                 calibration = self._calibration[key] = _Calibration()
             calibration.add(score, minutes)
 
-    def recent_wait(self, service: str, now: dt.datetime) -> float:
-        """The last realised wait, halved every `LES_HALF_LIFE_MINUTES` since it was realised."""
-        last = self._last_wait.get(service)
+    def recent_wait(self, service: str, now: dt.datetime, *, priority: bool = False) -> float:
+        """The last realised wait of the class, halved every `LES_HALF_LIFE_MINUTES` since."""
+        last = self._last_wait.get((service, priority))
         if last is None:
             return 0.0
         minutes = max(0.0, (now - last[1]).total_seconds() / 60)

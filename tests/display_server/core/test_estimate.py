@@ -290,6 +290,16 @@ def test_waits_without_a_score_move_only_the_recent_delay() -> None:
     assert history.recent_wait("a", NOW + dt.timedelta(minutes=30)) == pytest.approx(6.0)
 
 
+def test_a_priority_ticket_s_wait_is_the_recent_delay_of_priority_tickets_only() -> None:
+    # It overtook the line: its short wait says nothing about the others' (and theirs about its).
+    history = fixed_history(5.0)
+    history.waited("a", 30.0, at=NOW)
+    history.waited("a", 1.0, at=NOW + dt.timedelta(minutes=1), priority=True)
+    later = NOW + dt.timedelta(minutes=1)
+    assert history.recent_wait("a", later) == pytest.approx(30.0 * 0.5 ** (1 / 30))
+    assert history.recent_wait("a", later, priority=True) == pytest.approx(1.0)
+
+
 def test_called_ticket_has_no_wait() -> None:
     called = dataclasses.replace(ticket(1), status=TicketStatus.CALLED)
     assert estimate_ticket(state([], [counter()]), called, now=NOW).minutes_max == 0
