@@ -50,8 +50,9 @@ class _Visit:
     #: The estimator's position score at issue (None when unknown, e.g. after a route step).
     score: float | None
     called_at: dt.datetime | None = None
-    #: Whether it joined its line at the end, as a newcomer does. A transferred ticket keeps
-    #: its place in the new line, so its wait there says nothing about a newcomer's.
+    #: Whether it waits as a newcomer to its line and class does. A transferred ticket keeps its
+    #: place in the new line, a prioritised one waited first as an ordinary ticket: their
+    #: waits say nothing about a newcomer's.
     newcomer: bool = True
 
 
@@ -83,7 +84,7 @@ class _SiteFeed:
         elif visit is None or service is None:
             return  # a ticket issued before the look-back window, or a counter event
         elif kind is EventType.PRIORITISED:
-            visit.priority = True
+            visit.priority, visit.newcomer = True, False
             history.arrived(service, priority=True, at=at)
         elif kind is EventType.CALLED:
             history.left_line(service, served=True, at=at)

@@ -113,3 +113,25 @@ def test_a_transferred_ticket_s_wait_teaches_the_new_line_nothing(
     fade = 0.5 ** (25 / LES_HALF_LIFE_MINUTES)
     assert history.recent_wait("moving", now) == pytest.approx(30.0 * fade)
     assert history.recent_wait("tax", now) == pytest.approx(12.0 * fade)
+
+
+def test_a_prioritised_ticket_s_wait_teaches_neither_class(
+    client: TestClient, clock: FakeClock
+) -> None:
+    # Ten minutes as an ordinary ticket, then two as a priority one: neither class's wait.
+    staff, floor = make_token(client, "staff", "nerima"), make_token(client, "floor", "nerima")
+    ticket = issue(client, staff, service="tax")
+    clock.advance(minutes=10)
+    url = f"/api/v1/tickets/by-id/{ticket['id']}/prioritise"
+    assert client.post(url, headers=floor).status_code == 200
+    clock.advance(minutes=2)
+    counter_action(client, staff, "nerima-3", "open")
+    assert counter_action(client, staff, "nerima-3", "call-next").status_code == 200
+    runtime = runtime_of(client)
+    site = runtime.config.site("nerima")
+    assert site is not None
+    now = runtime.now()
+    with runtime.sessions() as session:
+        history = runtime.queue_state(session, site, now).history
+    assert history is not None
+    assert history.recent_wait("tax", now) == history.recent_wait("tax", now, priority=True) == 0
