@@ -34,7 +34,7 @@ from display_server.runtime import Runtime
 from display_server.runtime import site_status as runtime_site_status
 from display_server.store import events as event_store
 from display_server.store import tickets as ticket_store
-from display_server.views import site_status, ticket_view
+from display_server.views import office_time, site_status, ticket_view
 
 #: Events a reconnecting client may catch up on from the log; further behind, it gets a snapshot.
 REPLAY_LIMIT = 50
@@ -58,14 +58,14 @@ def snapshot_message(status: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def change_message(
-    site: Site, seq: int, event: Event, *, display_number: str | None
+    site: Site, seq: int, event: Event, *, display_number: str | None, zone: dt.tzinfo
 ) -> dict[str, Any]:
     labels = {c.id: c.label for c in site.counters}
     return {
         "seq": seq,
         "type": event.type.value,
         "site": event.site,
-        "at": event.at.isoformat(),
+        "at": office_time(event.at, zone),
         "counter": event.counter,
         "counter_label": labels.get(event.counter or ""),
         "service": event.service,
@@ -84,7 +84,9 @@ def ticket_message(
     view["near"] = (
         ticket.status is TicketStatus.WAITING and estimate.ahead <= config.policy.near_turn_ahead
     ) or ticket.status is TicketStatus.CALLED
-    return {"type": "ticket", "seq": seq, "at": at.isoformat(), "ticket": view}
+    return {
+        "type": "ticket", "seq": seq, "at": office_time(at, config.policy.zone), "ticket": view
+    }
 
 
 def load_snapshot(runtime: Runtime, site: Site) -> dict[str, Any]:
@@ -133,6 +135,7 @@ def load_missed(runtime: Runtime, site: Site, since: int) -> list[dict[str, Any]
                     data=row.data or {},
                 ),
                 display_number=ticket.display_number if ticket else None,
+                zone=runtime.config.policy.zone,
             )
             for row, ticket in rows
         ]
@@ -206,6 +209,7 @@ async def publish_outcome(runtime: Runtime, outcome: Outcome) -> None:
             display_number=(
                 acted.display_number if acted is not None and event.ticket_id == acted.id else None
             ),
+            zone=runtime.config.policy.zone,
         )
         for seq, event in outcome.events
     ]

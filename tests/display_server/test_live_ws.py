@@ -106,6 +106,8 @@ def test_reconnect_with_since_replays_what_was_missed(client: TestClient) -> Non
     assert messages[0]["type"] == "snapshot"
     assert messages[0]["seq"] in (2, 3)
     assert [(m["type"], m["seq"]) for m in messages[1:]] == [("counter_opened", 2), ("called", 3)]
+    # Replayed from the log, their times are said in the office's time zone like the rest.
+    assert all(m["at"].endswith("+09:00") for m in messages[1:])
 
 
 def test_a_fresh_process_replays_from_the_event_log(settings: Settings, clock: FakeClock) -> None:
