@@ -50,9 +50,9 @@ class _Visit:
     #: The estimator's position score at issue (None when unknown, e.g. after a route step).
     score: float | None
     called_at: dt.datetime | None = None
-    #: Whether it waits as a newcomer to its line and class does. A transferred ticket keeps its
-    #: place in the new line, a prioritised one waited first as an ordinary ticket: their
-    #: waits say nothing about a newcomer's.
+    #: Whether it waits as a newcomer to its line and class does. A transferred or re-queued
+    #: ticket keeps its place in line, a prioritised one waited first as an ordinary ticket:
+    #: their waits say nothing about a newcomer's.
     newcomer: bool = True
 
 
@@ -81,6 +81,10 @@ class _SiteFeed:
             )
             if service:
                 history.arrived(service, priority=priority, at=at)
+        elif kind is EventType.REQUEUED and row.ticket_id is not None:
+            # Back at its old place after a missed call: its counter time is a service like any
+            # other, its wait no newcomer's (so its class does not matter here).
+            self.visits[row.ticket_id] = _Visit(service, at, False, None, newcomer=False)
         elif visit is None or service is None:
             return  # a ticket issued before the look-back window, or a counter event
         elif kind is EventType.PRIORITISED:

@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 
 from display_server import office
 from display_server.app import create_app
-from display_server.core.estimate_model import LES_HALF_LIFE_MINUTES, Band
+from display_server.core.estimate_model import LES_HALF_LIFE_MINUTES, Band, QueueHistory
 from display_server.core.tickets import Event, EventType
 from display_server.history import SiteHistories
 from display_server.settings import Settings
@@ -135,3 +135,31 @@ def test_a_prioritised_ticket_s_wait_teaches_neither_class(
         history = runtime.queue_state(session, site, now).history
     assert history is not None
     assert history.recent_wait("tax", now) == history.recent_wait("tax", now, priority=True) == 0
+
+
+def test_a_re_queued_visitor_s_counter_time_is_learned(
+    client: TestClient, clock: FakeClock
+) -> None:
+    # Missed the call, came back, was served in 40 minutes: that is moving's only service time.
+    staff, floor = make_token(client, "staff", "nerima"), make_token(client, "floor", "nerima")
+    ticket = issue(client, staff, service="moving")
+    counter_action(client, staff, "nerima-1", "open")
+    counter_action(client, staff, "nerima-1", "call-next")
+    for action in ("recall", "recall", "no-show"):
+        assert counter_action(client, staff, "nerima-1", action).status_code == 200
+    clock.advance(minutes=10)
+    back = client.post(f"/api/v1/tickets/by-id/{ticket['id']}/requeue", headers=floor)
+    assert back.status_code == 200
+    assert counter_action(client, staff, "nerima-1", "call-next").status_code == 200
+    clock.advance(minutes=40)
+    assert counter_action(client, staff, "nerima-1", "complete").status_code == 200
+    runtime = runtime_of(client)
+    site = runtime.config.site("nerima")
+    assert site is not None
+    now = runtime.now()
+    with runtime.sessions() as session:
+        history = runtime.queue_state(session, site, now).history
+    assert history is not None
+    untaught = QueueHistory().profile("moving", 15.0, now).mean
+    assert untaught == pytest.approx(15.0)
+    assert history.profile("moving", 15.0, now).mean > untaught + 5
