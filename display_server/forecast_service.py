@@ -216,13 +216,17 @@ def refit_if_stale(runtime: Runtime) -> bool:
             if digest == config_digest(runtime.config):
                 return False
             log.info("the configuration changed since the last refit: refitting")
-        refit(
-            runtime.config,
-            runtime.sessions,
-            runtime.writer_sessions,
-            now=now,
-            workers=refit_workers(runtime.settings),
-        )
+        runtime.forecast_refitting.set()
+        try:
+            refit(
+                runtime.config,
+                runtime.sessions,
+                runtime.writer_sessions,
+                now=now,
+                workers=refit_workers(runtime.settings),
+            )
+        finally:
+            runtime.forecast_refitting.clear()
     return True
 
 

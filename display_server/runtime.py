@@ -9,7 +9,7 @@ import secrets
 import threading
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -56,6 +56,9 @@ class Runtime:
     writer_turn: AbstractContextManager[object]
     #: Committed outcomes waiting for their site's live status to be recomputed (`live.py`).
     status_refresh: Coalescer[str, office.Outcome]
+    #: Set while this process refits the forecasts (`forecast_service.refit_if_stale`), so
+    #: that a page without forecasts says they are on their way.
+    forecast_refitting: threading.Event = field(default_factory=threading.Event)
 
     @classmethod
     def build(cls, settings: Settings, *, clock: Clock | None = None) -> Runtime:

@@ -168,6 +168,7 @@ def calendar_view(request: Request, site: Site, _: Translator) -> dict[str, Any]
     return {
         "service": service, "weeks": weeks, "columns": columns, "days": days,
         "has_data": bool(hours), "simulated": simulated,
+        "refitting": runtime.forecast_refitting.is_set(),
         "has_past": any(c["level"] == "past" for d in days for c in d["cells"]),
         "fitted_at": fitted.astimezone(zone).strftime("%Y-%m-%d %H:%M") if fitted else None,
         "best": [

@@ -168,6 +168,31 @@ def test_a_server_started_with_another_configuration_refits_the_same_day(
     )]
 
 
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_while_the_first_refit_runs_the_calendar_says_it_is_being_computed(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A server started on a log without forecasts fits them in the background as it starts.
+    runtime = runtime_of(client)
+    seed_pattern(runtime, weeks=5)
+    computing, none = (
+        runtime.catalog.gettext("ja", f"forecast.{key}") for key in ("computing", "none")
+    )
+    assert none in client.get("/sites/nerima").text
+    pages: list[str] = []
+    fit = forecast_service.refit
+
+    def page_during_the_fit(*args: object, **kwargs: object) -> None:
+        pages.append(client.get("/sites/nerima").text)
+        fit(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(forecast_service, "refit", page_during_the_fit)
+    assert forecast_service.refit_if_stale(runtime)
+    assert computing in pages[0] and none not in pages[0]
+    after = client.get("/sites/nerima").text
+    assert computing not in after and none not in after
+
+
 def test_refit_is_skipped_while_another_process_holds_the_refit_lock(
     client: TestClient, settings: Settings
 ) -> None:
