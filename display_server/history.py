@@ -91,12 +91,14 @@ class _SiteFeed:
             visit.priority, visit.newcomer = True, False
             history.arrived(service, priority=True, at=at)
         elif kind is EventType.CALLED:
-            history.left_line(service, served=True, at=at)
+            # Whether the visitor leaves the line served is known at the visit's end: a
+            # no-show or a cancellation after the call needed no service either.
             if visit.newcomer:
                 minutes = (at - visit.queued_at).total_seconds() / 60
                 history.waited(service, minutes, at=at, score=visit.score, priority=visit.priority)
             visit.called_at, visit.score = at, None
         elif kind in (EventType.COMPLETED, EventType.ROUTED):
+            history.left_line(service, served=True, at=at)
             if visit.called_at is not None:
                 history.service_done(service, (at - visit.called_at).total_seconds() / 60, at=at)
             if kind is EventType.ROUTED:
@@ -105,6 +107,8 @@ class _SiteFeed:
             else:
                 self.visits.pop(row.ticket_id or -1, None)
         elif kind is EventType.TRANSFERRED:
+            if visit.called_at is not None:
+                history.left_line(visit.service or service, served=True, at=at)  # attended
             visit.service, visit.score, visit.called_at = service, None, None
             visit.newcomer = False
         elif kind in (EventType.CANCELLED, EventType.NO_SHOW, EventType.EXPIRED):

@@ -218,7 +218,8 @@ class QueueHistory:
     """Recent history per service, fed as things happen and shrunk to defaults when thin.
 
     The server calls `service_done` with each completed ticket's counter time (call to
-    completion), `left_line` when a ticket leaves the line (called, or cancelled / no-show),
+    completion), `left_line` once per visit when it ends (served: completed, routed on or
+    transferred from a counter; not served: cancelled, no-show, expired),
     `arrived` for every issued ticket and `waited` with each called ticket's realised wait (and
     the `WaitEstimate.score` it was given when issued); the replay does the same from a log.
     """

@@ -163,3 +163,26 @@ def test_a_re_queued_visitor_s_counter_time_is_learned(
     untaught = QueueHistory().profile("moving", 15.0, now).mean
     assert untaught == pytest.approx(15.0)
     assert history.profile("moving", 15.0, now).mean > untaught + 5
+
+
+def test_a_no_show_leaves_its_line_once_and_unserved(client: TestClient, clock: FakeClock) -> None:
+    # One visitor served, one who never answered the call: two exits, one unserved, plus the
+    # estimator's one served pseudo-exit, 1 / 3 (the no-show also counted as served at its
+    # call made it 1 / 4).
+    staff = make_token(client, "staff", "nerima")
+    for _ in range(2):
+        issue(client, staff, service="moving")
+    counter_action(client, staff, "nerima-1", "open")
+    counter_action(client, staff, "nerima-1", "call-next")
+    assert counter_action(client, staff, "nerima-1", "complete").status_code == 200
+    counter_action(client, staff, "nerima-1", "call-next")
+    for action in ("recall", "recall", "no-show"):
+        assert counter_action(client, staff, "nerima-1", action).status_code == 200
+    runtime = runtime_of(client)
+    site = runtime.config.site("nerima")
+    assert site is not None
+    now = runtime.now()
+    with runtime.sessions() as session:
+        history = runtime.queue_state(session, site, now).history
+    assert history is not None
+    assert history.profile("moving", 15.0, now).leave_share == pytest.approx(1 / 3)
