@@ -355,6 +355,35 @@ def _cell_shifts(cells: np.ndarray, age: np.ndarray, y: np.ndarray, mu: np.ndarr
     return pd.Series(factors[shifted], index=np.flatnonzero(shifted))
 
 
+def _centre_short_days(
+    columns: list[str] | pd.Index, x: np.ndarray, shares: np.ndarray | None
+) -> np.ndarray:
+    """`x` with each short day's hour columns (`short_h*`) minus `shares` (`_short_shares`):
+    the coefficients then move the short days' arrivals between hours, not their total (to
+    first order: the shares' weighted mean of the coefficients is what a level would be, and
+    that direction has no effect on the fit)."""
+    if shares is None:
+        return x
+    where = np.flatnonzero(pd.Index(columns).str.startswith("short_h"))
+    x = x.copy()
+    x[:, where] -= x[:, where].sum(axis=1)[:, None] * shares[None, :]
+    return x
+
+
+def _short_shares(
+    columns: pd.Index, x: np.ndarray, y: np.ndarray, weights: np.ndarray
+) -> np.ndarray | None:
+    """The short days' (recency-weighted) arrivals by hour as shares of their total, per
+    `short_h*` column of `x`; None without short days."""
+    where = np.flatnonzero(columns.str.startswith("short_h"))
+    if len(where) == 0:
+        return None
+    totals = (weights * y) @ x[:, where]
+    if totals.sum() <= 0:
+        return np.full(len(where), 1.0 / len(where))
+    return np.asarray(totals / totals.sum())
+
+
 @dataclass(frozen=True)
 class _Fit:
     columns: list[str]
@@ -369,6 +398,9 @@ class _Fit:
     cell_shifts: pd.Series
     #: The day totals the local level is filtered from.
     day_levels: _DayLevels
+    #: Shares by hour that centre the short days' hour terms (`_centre_short_days`); None
+    #: where those terms may also set the short days' level, or there are none.
+    short_shares: np.ndarray | None = None
 
 
 #: Recently built designs by (schedule identity, calendar, variant, window).
@@ -513,10 +545,32 @@ class CalendarGLM(Model):
         self._day_excess = state.day_excess
 
     def _calibrated_fit(self, history: pd.Series) -> _Calibrated:
-        """The fit to the end of `history`, its level rule and its interval calibration."""
+        """The fit to the end of `history`, its level rule and its interval calibration.
+
+        Where the fitting window has short days, both ways of fitting them are calibrated (a
+        profile of their own only, or a level too; `_solve`), and the one whose level rule
+        forecast the calibration origins better is kept.
+        """
         assert self._end is not None
-        fitted = self._fit_window(history, self._end)
-        alpha, rule = fitted.alpha, _FULL_LEVEL
+        variants = [False]
+        if self.calibrate and self.schedule.closed_hours:
+            window = history[history.index >= self._end - self.weeks * WEEK]
+            days = pd.DatetimeIndex(window.index).normalize().unique()
+            if self.schedule.short_days(days).any():
+                variants.append(True)
+        # On a tie (or without origins: both errors infinite) the profile only is kept.
+        tried = [self._calibrated_variant(history, short_level) for short_level in variants]
+        return min(tried, key=lambda state_and_error: state_and_error[1])[0]
+
+    def _calibrated_variant(
+        self, history: pd.Series, short_level: bool
+    ) -> tuple[_Calibrated, float]:
+        """`_calibrated_fit` with the short days' terms free to set their level or not
+        (`_solve`), and the absolute error of its level rule's forecasts at the calibration
+        origins (inf without origins)."""
+        assert self._end is not None
+        fitted = self._fit_window(history, self._end, short_level)
+        alpha, rule, error = fitted.alpha, _FULL_LEVEL, np.inf
         calibrated: dict[float, tuple[float, float]] = {}
         day_excess: dict[float, np.ndarray] = {}
         if self.calibrate:
@@ -529,7 +583,7 @@ class CalendarGLM(Model):
                 if after.empty:  # closed throughout (a closure, a long holiday)
                     continue
                 try:
-                    before = self._fit_window(history[history.index < cut], cut)
+                    before = self._fit_window(history[history.index < cut], cut, short_level)
                 except ModelError:
                     continue
                 raw, eta_var = self._mean(before, pd.DatetimeIndex(after.index), _NO_LEVEL)
@@ -549,6 +603,7 @@ class CalendarGLM(Model):
                     for rule in _LEVEL_RULES
                 }
                 rule = min(errors, key=errors.__getitem__)
+                error = errors[rule]
                 if self.intervals:
                     mean = raw * level ** _exponent(rule, ahead)
                     eta_var = np.concatenate(eta_vars)
@@ -561,7 +616,7 @@ class CalendarGLM(Model):
                         recent = _origin_day_variance(y, mean, day, weights, lv)
                         usual = fitted.day_levels.forecast_variance(rule, lv)
                         day_excess[lv] = np.maximum(usual - recent, 0.0)
-        return _Calibrated(fitted, alpha, rule, calibrated, day_excess)
+        return _Calibrated(fitted, alpha, rule, calibrated, day_excess), error
 
     def _key(self, history: pd.Series, end: pd.Timestamp) -> tuple[object, ...]:
         """What identifies a fit of this model to `history` up to `end`."""
@@ -576,14 +631,16 @@ class CalendarGLM(Model):
             hashlib.blake2b(history.to_numpy().tobytes(), digest_size=16).digest(),
         )
 
-    def _fit_window(self, history: pd.Series, end: pd.Timestamp) -> _Fit:
+    def _fit_window(self, history: pd.Series, end: pd.Timestamp, short_level: bool) -> _Fit:
         history = history[history.index >= end - self.weeks * WEEK]
         # Model selection fits each candidate at the calibration origins, and consecutive
         # origins share calibration fits: each repeated fit is looked up, not refitted.
-        key = self._key(history, end)
-        return _cached(_FITS, key, self.schedule, lambda: self._solve(history, end), bound=256)
+        key = (*self._key(history, end), short_level)
+        return _cached(
+            _FITS, key, self.schedule, lambda: self._solve(history, end, short_level), bound=256
+        )
 
-    def _solve(self, history: pd.Series, end: pd.Timestamp) -> _Fit:
+    def _solve(self, history: pd.Series, end: pd.Timestamp, short_level: bool) -> _Fit:
         cells = pd.Series(_cell(pd.DatetimeIndex(history.index)), index=history.index)
         totals = history.groupby(cells).sum()
         # A cell that never had an arrival would need an infinite negative coefficient.
@@ -603,6 +660,16 @@ class CalendarGLM(Model):
         age_weeks = ((end - history.index) / WEEK).to_numpy()
         weights = 0.5 ** (age_weeks / self.half_life_weeks)
         x, y = design[columns].to_numpy(), history.to_numpy()
+        # Short days' hour terms describe how their arrivals spread over the hours they keep.
+        # Left free (`short_level`) they also set the short days' level, and where a
+        # timetable shortens every day of a season that level is the season's: Rubí's summer
+        # of 2020 (every Monday to Thursday short, after the lockdown) put the short days 25 %
+        # below the other days, and the autumn's short Tuesdays and Thursdays were forecast
+        # at it, the full Mondays and Wednesdays at the level before the lockdown. Centred on
+        # the short days' shares by hour, they are a profile only, and the level is left to
+        # the terms every day shares (trend, local level). `_calibrated_fit` tries both.
+        shares = None if short_level else _short_shares(columns, x, y, weights)
+        x = _centre_short_days(columns, x, shares)
         params, information = _poisson_irls(x, y, weights, self._ridge(columns, history, weights))
         age = (end - history.index).to_numpy()
         cells = _cell(pd.DatetimeIndex(history.index))
@@ -625,6 +692,7 @@ class CalendarGLM(Model):
             end=end,
             cell_shifts=shifts,
             day_levels=day_levels,
+            short_shares=shares,
         )
 
     @staticmethod
@@ -652,6 +720,7 @@ class CalendarGLM(Model):
         self, fit: _Fit, index: pd.DatetimeIndex, level_rule: tuple[float, float]
     ) -> tuple[np.ndarray, np.ndarray]:
         x = self._design(index).reindex(columns=fit.columns, fill_value=0.0).to_numpy()
+        x = _centre_short_days(fit.columns, x, fit.short_shares)
         level = fit.level ** _exponent(level_rule, _days_ahead(index, fit.end))
         shift = fit.cell_shifts.reindex(_cell(index)).fillna(1.0).to_numpy()
         # A trend or rare effect must not extrapolate into absurd counts.

@@ -40,6 +40,18 @@ def cached_and_direct(client: TestClient) -> tuple[list[tuple[int, str, str]], .
     return key(cached), key(direct)
 
 
+def nerima_history(client: TestClient) -> tuple[QueueHistory, dt.datetime]:
+    """Nerima's estimator history as the server's cache holds it now, and now."""
+    runtime = runtime_of(client)
+    site = runtime.config.site("nerima")
+    assert site is not None
+    now = runtime.now()
+    with runtime.sessions() as session:
+        history = runtime.queue_state(session, site, now).history
+    assert history is not None
+    return history, now
+
+
 def test_cache_follows_changes_made_by_another_process(
     client: TestClient, settings: Settings, clock: FakeClock
 ) -> None:
@@ -102,13 +114,7 @@ def test_a_transferred_ticket_s_wait_teaches_the_new_line_nothing(
     clock.advance(minutes=5)
     called = counter_action(client, staff, "nerima-3", "call-next")
     assert called.status_code == 200 and called.json()["ticket"]["service"] == "tax"
-    runtime = runtime_of(client)
-    site = runtime.config.site("nerima")
-    assert site is not None
-    now = runtime.now()
-    with runtime.sessions() as session:
-        history = runtime.queue_state(session, site, now).history
-    assert history is not None
+    history, now = nerima_history(client)
     # Both waits were realised 25 minutes ago and have faded since.
     fade = 0.5 ** (25 / LES_HALF_LIFE_MINUTES)
     assert history.recent_wait("moving", now) == pytest.approx(30.0 * fade)
@@ -127,13 +133,7 @@ def test_a_prioritised_ticket_s_wait_teaches_neither_class(
     clock.advance(minutes=2)
     counter_action(client, staff, "nerima-3", "open")
     assert counter_action(client, staff, "nerima-3", "call-next").status_code == 200
-    runtime = runtime_of(client)
-    site = runtime.config.site("nerima")
-    assert site is not None
-    now = runtime.now()
-    with runtime.sessions() as session:
-        history = runtime.queue_state(session, site, now).history
-    assert history is not None
+    history, now = nerima_history(client)
     assert history.recent_wait("tax", now) == history.recent_wait("tax", now, priority=True) == 0
 
 
@@ -153,13 +153,7 @@ def test_a_re_queued_visitor_s_counter_time_is_learned(
     assert counter_action(client, staff, "nerima-1", "call-next").status_code == 200
     clock.advance(minutes=40)
     assert counter_action(client, staff, "nerima-1", "complete").status_code == 200
-    runtime = runtime_of(client)
-    site = runtime.config.site("nerima")
-    assert site is not None
-    now = runtime.now()
-    with runtime.sessions() as session:
-        history = runtime.queue_state(session, site, now).history
-    assert history is not None
+    history, now = nerima_history(client)
     untaught = QueueHistory().profile("moving", 15.0, now).mean
     assert untaught == pytest.approx(15.0)
     assert history.profile("moving", 15.0, now).mean > untaught + 5
@@ -178,11 +172,5 @@ def test_a_no_show_leaves_its_line_once_and_unserved(client: TestClient, clock: 
     counter_action(client, staff, "nerima-1", "call-next")
     for action in ("recall", "recall", "no-show"):
         assert counter_action(client, staff, "nerima-1", action).status_code == 200
-    runtime = runtime_of(client)
-    site = runtime.config.site("nerima")
-    assert site is not None
-    now = runtime.now()
-    with runtime.sessions() as session:
-        history = runtime.queue_state(session, site, now).history
-    assert history is not None
+    history, now = nerima_history(client)
     assert history.profile("moving", 15.0, now).leave_share == pytest.approx(1 / 3)

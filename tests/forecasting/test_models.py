@@ -390,3 +390,28 @@ def test_short_days_get_their_own_hour_profile() -> None:
     predicted = glm.predict(ahead)["mean"].to_numpy()
     truth = 20.0 * ward_profile(ahead) * np.array([1.5, 1.0, 1.0])
     assert predicted == pytest.approx(truth, rel=0.15)
+
+
+def test_a_short_season_keeps_its_level_in_time_not_in_its_short_days() -> None:
+    # Every weekday is short (afternoons closed) through a summer in which arrivals halve,
+    # then only Tuesdays and Thursdays stay short, at the summer's level. The short days'
+    # hour terms must not take the summer's level with them: the short Tuesday and the full
+    # Monday after it are forecast at the same level (Rubí 2020's autumn).
+    summer = pd.date_range("2025-07-01", "2025-08-31")
+    autumn = pd.date_range("2025-09-01", "2025-10-31")
+    closed = frozenset(
+        pd.Timestamp(day) + pd.Timedelta(hours=h)
+        for day in summer.append(autumn[autumn.day_of_week.isin([1, 3])])
+        if day.day_of_week < 5
+        for h in range(13, 17)
+    )
+    schedule = OpeningSchedule(WARD_OFFICE.hours, closed_hours=closed, closed_on_holidays=False)
+    index = pd.date_range("2025-01-06", "2025-10-31 23:00", freq="h")
+    level = np.where(index < "2025-07-01", 20.0, 10.0)
+    intensity = level * ward_profile(index) * schedule.is_open(index)
+    counts = np.random.default_rng(7).poisson(intensity)
+    frame = pd.DataFrame({"site": "s", "service": "a", "hour_start": index, "count": counts})
+    glm = CalendarGLM(schedule, "none", interactions=False).fit(frame[index < "2025-10-06"])
+    ahead = pd.DatetimeIndex(["2025-10-06 10:00", "2025-10-07 10:00"])  # Monday, Tuesday
+    predicted = glm.predict(ahead)["mean"].to_numpy()
+    assert predicted == pytest.approx(10.0 * ward_profile(ahead), rel=0.15)
