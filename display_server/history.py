@@ -83,8 +83,9 @@ class _SiteFeed:
                 history.arrived(service, priority=priority, at=at)
         elif kind is EventType.REQUEUED and row.ticket_id is not None:
             # Back at its old place after a missed call: its counter time is a service like any
-            # other, its wait no newcomer's (so its class does not matter here).
-            self.visits[row.ticket_id] = _Visit(service, at, False, None, newcomer=False)
+            # other, its wait no newcomer's.
+            priority = bool(row.data.get("priority", False))
+            self.visits[row.ticket_id] = _Visit(service, at, priority, None, newcomer=False)
         elif visit is None or service is None:
             return  # a ticket issued before the look-back window, or a counter event
         elif kind is EventType.PRIORITISED:

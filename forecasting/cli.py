@@ -11,6 +11,7 @@ from pathlib import Path
 import pandas as pd
 from sqlalchemy.exc import SQLAlchemyError
 
+from display_server.i18n import FALLBACK_LANGUAGE, SUPPORTED_LANGUAGES
 from forecasting.backtest import backtest
 from forecasting.calendar import CalendarKind, detect_calendar
 from forecasting.data import load_arrivals_csv
@@ -99,7 +100,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="forecast CSV from `forecast fit`; default: the server database",
     )
     show.add_argument("--png", type=Path, metavar="FILE", help="write a heat map here")
-    show.add_argument("--lang", choices=["ja", "en"], default="ja")
+    show.add_argument("--lang", choices=SUPPORTED_LANGUAGES, default=FALLBACK_LANGUAGE)
     show.set_defaults(handler=_show)
 
 

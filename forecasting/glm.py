@@ -558,16 +558,26 @@ class CalendarGLM(Model):
             days = pd.DatetimeIndex(window.index).normalize().unique()
             if self.schedule.short_days(days).any():
                 variants.append(True)
+        tried: list[tuple[_Calibrated, float]] = []
+        failure: ModelError | None = None
+        for short_level in variants:
+            try:
+                tried.append(self._calibrated_variant(history, short_level))
+            except ModelError as exc:  # the other variant may still fit
+                failure = exc
+        if not tried:
+            assert failure is not None
+            raise failure
         # On a tie (or without origins: both errors infinite) the profile only is kept.
-        tried = [self._calibrated_variant(history, short_level) for short_level in variants]
         return min(tried, key=lambda state_and_error: state_and_error[1])[0]
 
     def _calibrated_variant(
         self, history: pd.Series, short_level: bool
     ) -> tuple[_Calibrated, float]:
         """`_calibrated_fit` with the short days' terms free to set their level or not
-        (`_solve`), and the absolute error of its level rule's forecasts at the calibration
-        origins (inf without origins)."""
+        (`_solve`), and the mean absolute error of its level rule's forecasts per hour at the
+        calibration origins it could fit (inf without any): a variant that failed to fit at
+        an origin must not gain by it."""
         assert self._end is not None
         fitted = self._fit_window(history, self._end, short_level)
         alpha, rule, error = fitted.alpha, _FULL_LEVEL, np.inf
@@ -603,7 +613,7 @@ class CalendarGLM(Model):
                     for rule in _LEVEL_RULES
                 }
                 rule = min(errors, key=errors.__getitem__)
-                error = errors[rule]
+                error = errors[rule] / len(y)
                 if self.intervals:
                     mean = raw * level ** _exponent(rule, ahead)
                     eta_var = np.concatenate(eta_vars)

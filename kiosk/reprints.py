@@ -187,9 +187,15 @@ def _set_aside(path: Path) -> Path:
     return kept
 
 
+#: SlipData's time fields, stored as ISO 8601 (with their UTC offsets, which the slip prints in).
+_TIMES = tuple(f.name for f in dataclasses.fields(SlipData) if "datetime" in str(f.type))
+
+
 def _encode(slip: SlipData) -> str:
     fields = dataclasses.asdict(slip)
-    fields["issued_at"] = slip.issued_at.isoformat()
+    for name in _TIMES:
+        if fields[name] is not None:
+            fields[name] = fields[name].isoformat()
     return json.dumps(fields, ensure_ascii=False)
 
 
@@ -201,7 +207,9 @@ def _decode(row: tuple[object, object]) -> tuple[int, SlipData]:
                                "ticket id and its slip")
     try:
         fields = json.loads(text)
-        fields["issued_at"] = dt.datetime.fromisoformat(fields["issued_at"])
+        for name in _TIMES:
+            if fields.get(name) is not None:
+                fields[name] = dt.datetime.fromisoformat(fields[name])
         return ticket_id, SlipData(**fields)
     except (ValueError, TypeError, KeyError) as exc:
         raise CorruptStateFile(f"the slip of ticket {ticket_id!r} is unreadable: {exc!r}") from exc

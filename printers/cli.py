@@ -55,7 +55,7 @@ def _test(args: argparse.Namespace) -> int:
         site_name=messages.gettext(args.lang, "printer.test_site"),
         service_name=messages.gettext(args.lang, "printer.test_service"),
         display_number="T-001",
-        issued_at=datetime.now().astimezone(),  # the printer's own local time
+        issued_at=datetime.now().astimezone(),  # this machine's local time
         ahead=3,
         est_wait_min=5,
         est_wait_max=15,

@@ -20,6 +20,7 @@ from display_server.runtime import Runtime, site_status, transact
 from display_server.security import Principal, Role, require
 from display_server.store import floor as floor_store
 from display_server.store import tickets as ticket_store
+from display_server.views import office_time
 
 router = APIRouter(prefix="/api/v1", tags=["floor"])
 TICKET_ACTIONS = ("cancel", "requeue", "prioritise", "transfer")
@@ -158,7 +159,7 @@ def floor_view(
     return {
         "site": site.id,
         "name": site.name.get(lang),
-        "at": now.astimezone(config.policy.zone).isoformat(),
+        "at": office_time(now, config.policy.zone),
         "seq": status["seq"],
         "alerts": _alerts(session, runtime, site, lang, _, open_now, services),
         "counters": counters,

@@ -219,9 +219,11 @@ class QueueHistory:
 
     The server calls `service_done` with each completed ticket's counter time (call to
     completion), `left_line` once per visit when it ends (served: completed, routed on or
-    transferred from a counter; not served: cancelled, no-show, expired),
-    `arrived` for every issued ticket and `waited` with each called ticket's realised wait (and
-    the `WaitEstimate.score` it was given when issued); the replay does the same from a log.
+    transferred from a counter; not served: cancelled, no-show, expired), `arrived` for every
+    issued ticket and `waited` with each called ticket's realised wait (and the
+    `WaitEstimate.score` it was given when issued). The replay does the same from a log of
+    visits, where a visitor leaves the line served at the start of service or unserved when
+    they give up.
     """
 
     #: Durations: the newest `half_life_services` completions carry half the weight.

@@ -210,7 +210,8 @@ def requeue(
         called_at=None,
         finished_at=None,
     )
-    return back, _event(back, EventType.REQUEUED, now, staff)
+    # Its class, for whoever follows the ticket from its events (the no-show ended its visit).
+    return back, _event(back, EventType.REQUEUED, now, staff, priority=back.priority)
 
 
 def transfer(

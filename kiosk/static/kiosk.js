@@ -119,16 +119,16 @@
     show("confirm");
   }
 
-  // The office's time zone, from its status; until one has arrived, the kiosk's own (it
-  // stands in the office).
-  function officeZone() {
-    return state.status?.timezone || undefined;
+  // The office's time zone, from its status; without one, the kiosk's own (it stands in the
+  // office).
+  function officeZone(status) {
+    return status?.timezone || undefined;
   }
 
   function formatOpening(iso) {
     if (!iso) return "";
     const when = new Intl.DateTimeFormat(cfg.lang, {
-      timeZone: officeZone(), month: "long", day: "numeric", weekday: "short",
+      timeZone: officeZone(state.status), month: "long", day: "numeric", weekday: "short",
       hour: "numeric", minute: "2-digit",
     }).format(new Date(iso));
     return t("kiosk.closed.next", { when });
@@ -143,7 +143,7 @@
 
   function closedReason(status) {
     if (!status.hours) return "closed";
-    const local = new Intl.DateTimeFormat("en-GB", { timeZone: officeZone(), hour: "2-digit",
+    const local = new Intl.DateTimeFormat("en-GB", { timeZone: officeZone(status), hour: "2-digit",
       minute: "2-digit", hourCycle: "h23" }).format(new Date(status.at));
     return local >= status.hours.cutoff ? "after_cutoff" : "closed";
   }

@@ -174,3 +174,26 @@ def test_a_no_show_leaves_its_line_once_and_unserved(client: TestClient, clock: 
         assert counter_action(client, staff, "nerima-1", action).status_code == 200
     history, now = nerima_history(client)
     assert history.profile("moving", 15.0, now).leave_share == pytest.approx(1 / 3)
+
+
+def test_a_re_queued_priority_ticket_stays_a_priority_one_on_its_route(
+    client: TestClient, clock: FakeClock
+) -> None:
+    # Missed the call, came back, served, routed on to nhi and called there 7 minutes later:
+    # a priority ticket's wait, which must not stand for the ordinary tickets'.
+    staff, floor = make_token(client, "staff", "nerima"), make_token(client, "floor", "nerima")
+    ticket = issue(client, staff, service="moving", route=["moving", "nhi"], priority=True)
+    counter_action(client, staff, "nerima-1", "open")
+    counter_action(client, staff, "nerima-1", "call-next")
+    for action in ("recall", "recall", "no-show"):
+        assert counter_action(client, staff, "nerima-1", action).status_code == 200
+    back = client.post(f"/api/v1/tickets/by-id/{ticket['id']}/requeue", headers=floor)
+    assert back.status_code == 200
+    counter_action(client, staff, "nerima-1", "call-next")
+    assert counter_action(client, staff, "nerima-1", "complete").status_code == 200
+    clock.advance(minutes=7)
+    called = counter_action(client, staff, "nerima-1", "call-next")
+    assert called.status_code == 200 and called.json()["ticket"]["service"] == "nhi"
+    history, now = nerima_history(client)
+    assert history.recent_wait("nhi", now, priority=True) == pytest.approx(7.0)
+    assert history.recent_wait("nhi", now) == 0

@@ -43,6 +43,7 @@ def slip(number: int) -> SlipData:
         issued_at=dt.datetime(2026, 12, 1, 10, number % 60, tzinfo=JST), ahead=number,
         est_wait_min=5, est_wait_max=None, status_url=f"http://server/t/tok{number}",
         lang="en", guidance="住民異動 → 国保", english_line="Your number",
+        route_done_at=dt.datetime(2026, 12, 1, 11, number % 60, tzinfo=JST),
     )
 
 
