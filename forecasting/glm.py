@@ -46,6 +46,8 @@ _SHRUNK_EFFECTS = ("month_start", "month_end", "after_closure", "trend")
 #: Prior on each hour's effect on short days (`OpeningSchedule.short_days`): zero, worth this
 #: many average open hours of arrivals, about a week of that hour at a weekday office.
 _PRIOR_SHORT_DAY_HOURS = 5.0
+#: Prefix of the short days' hour terms' columns (`short_h8`, `short_h9`, …).
+_SHORT_HOUR = "short_h"
 #: Floor of the penalty on every coefficient: keeps an effect seen only with zero arrivals
 #: (a holiday, say) finite.
 _MIN_RIDGE = 1e-3
@@ -355,6 +357,11 @@ def _cell_shifts(cells: np.ndarray, age: np.ndarray, y: np.ndarray, mu: np.ndarr
     return pd.Series(factors[shifted], index=np.flatnonzero(shifted))
 
 
+def _short_hours(columns: list[str] | pd.Index) -> np.ndarray:
+    """Which of the design's `columns` are the short days' hour terms."""
+    return np.asarray(pd.Index(columns).str.startswith(_SHORT_HOUR), dtype=bool)
+
+
 def _centre_short_days(
     columns: list[str] | pd.Index, x: np.ndarray, shares: np.ndarray | None
 ) -> np.ndarray:
@@ -364,7 +371,7 @@ def _centre_short_days(
     that direction has no effect on the fit)."""
     if shares is None:
         return x
-    where = np.flatnonzero(pd.Index(columns).str.startswith("short_h"))
+    where = np.flatnonzero(_short_hours(columns))
     x = x.copy()
     x[:, where] -= x[:, where].sum(axis=1)[:, None] * shares[None, :]
     return x
@@ -375,7 +382,7 @@ def _short_shares(
 ) -> np.ndarray | None:
     """The short days' (recency-weighted) arrivals by hour as shares of their total, per
     `short_h*` column of `x`; None without short days."""
-    where = np.flatnonzero(columns.str.startswith("short_h"))
+    where = np.flatnonzero(_short_hours(columns))
     if len(where) == 0:
         return None
     totals = (weights * y) @ x[:, where]
@@ -529,7 +536,7 @@ class CalendarGLM(Model):
         # afternoons: 8:00 +40 %, 9:00 −15 %), so short days get their own hour profile.
         short = self.schedule.short_days(days)
         if short.any():
-            hours = pd.get_dummies(pd.Series(index.hour, index=index), prefix="short_h")
+            hours = pd.get_dummies(pd.Series(index.hour, index=index), prefix=_SHORT_HOUR)
             design = pd.concat([design, hours.astype(float).mul(short, axis=0)], axis=1)
         return pd.concat([dummies.astype(float), design], axis=1)
 
@@ -723,7 +730,7 @@ class CalendarGLM(Model):
         per_hour = float(np.average(history.to_numpy(), weights=weights))
         per_day = per_hour * len(history) / days
         prior = np.where(columns.isin(_SHRUNK_EFFECTS), _PRIOR_DAYS * per_day, 0.0)
-        prior += np.where(columns.str.startswith("short_h"), _PRIOR_SHORT_DAY_HOURS * per_hour, 0.0)
+        prior += np.where(_short_hours(columns), _PRIOR_SHORT_DAY_HOURS * per_hour, 0.0)
         return prior + _MIN_RIDGE
 
     def _mean(
