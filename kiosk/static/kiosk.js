@@ -28,16 +28,16 @@
     window.scrollTo(0, 0);
   }
 
-  function waitRange(estimate) {
+  // The wait of an estimate; a range is led by the line's length when `waiting` is given.
+  function waitRange(estimate, waiting) {
     if (estimate.est_wait_min == null || estimate.est_wait_max == null) return t("kiosk.wait_unknown");
     if (estimate.est_wait_max === 0) return t("kiosk.wait_none");
-    return t("kiosk.wait_range", { min: estimate.est_wait_min, max: estimate.est_wait_max });
+    const range = t("kiosk.wait_range", { min: estimate.est_wait_min, max: estimate.est_wait_max });
+    return waiting == null ? range : t("kiosk.waiting", { n: waiting }) + " · " + range;
   }
 
   function waitText(service) {
-    const range = waitRange(service);
-    const ranged = service.est_wait_min != null && service.est_wait_max;  // not unknown, not 0
-    return ranged ? t("kiosk.waiting", { n: service.waiting }) + " · " + range : range;
+    return waitRange(service, service.waiting);
   }
 
   function serviceById(id) {
