@@ -177,6 +177,29 @@ _CALIBRATION_DECAY = 0.5
 _DAY_ERROR_DAYS = 28
 
 
+def _rule_chosen_elsewhere(y: np.ndarray, forecasts: np.ndarray, origin: np.ndarray) -> np.ndarray:
+    """The calibration origins' forecasts (`forecasts`: one row per `_LEVEL_RULES`), each
+    origin's hours by the rule with the least absolute error at the *other* origins (all of
+    them where there is no other).
+
+    The forecast applies the rule that fitted these very origins best, so their errors under
+    it are those of a rule chosen in hindsight, and intervals calibrated on them are too
+    narrow wherever the best rule changes from one fortnight to the next, which is when the
+    level moves. Each origin's errors under the rule its neighbours chose are those of a rule
+    chosen on other weeks, as the forecast's is: where one rule fits every origin nothing
+    changes (Rubí 2020 cut at 10-06: 80 % intervals 71.2 → 72.4 %, cut at 08-07 77.1 →
+    79.8 %; every other span within 0.6 point).
+    """
+    keys, inverse = np.unique(origin, return_inverse=True)
+    per_origin = np.stack(
+        [np.bincount(inverse, weights=np.abs(y - f), minlength=len(keys)) for f in forecasts]
+    )
+    total = per_origin.sum(axis=1, keepdims=True)
+    elsewhere = total - per_origin if len(keys) > 1 else np.broadcast_to(total, per_origin.shape)
+    choice = np.argmin(elsewhere, axis=0)
+    return forecasts[choice[inverse], np.arange(len(y))]
+
+
 def _excess_variance(quantile: float, poisson: float, level: float) -> float:
     """The variance of a day's log error beyond Poisson noise (`poisson`) with which a normal's
     central `level` interval reaches `quantile` of the absolute errors: a quantile, not the
@@ -613,18 +636,16 @@ class CalendarGLM(Model):
                 days.append(k * 100_000 + (after.index.normalize() - cut).days.to_numpy())
             if ys and sum(y.sum() for y in ys) > 0:
                 y, raw, level = np.concatenate(ys), np.concatenate(raws), np.concatenate(levels)
-                ahead = np.concatenate(aheads)
+                ahead, origin = np.concatenate(aheads), np.concatenate(origins)
                 # How much of the level correction to believe, by its errors at these origins.
-                errors = {
-                    rule: float(np.abs(y - raw * level ** _exponent(rule, ahead)).sum())
-                    for rule in _LEVEL_RULES
-                }
-                rule = min(errors, key=errors.__getitem__)
-                error = errors[rule] / len(y)
+                forecasts = np.stack([raw * level ** _exponent(r, ahead) for r in _LEVEL_RULES])
+                errors = np.abs(y - forecasts).sum(axis=1)
+                best = int(np.argmin(errors))
+                rule, error = _LEVEL_RULES[best], float(errors[best]) / len(y)
                 if self.intervals:
-                    mean = raw * level ** _exponent(rule, ahead)
+                    mean = _rule_chosen_elsewhere(y, forecasts, origin)
                     eta_var = np.concatenate(eta_vars)
-                    weights = _CALIBRATION_DECAY ** np.concatenate(origins).astype(float)
+                    weights = _CALIBRATION_DECAY ** origin.astype(float)
                     day = np.concatenate(days)
                     for lv in INTERVAL_LEVELS:
                         calibrated[lv] = _calibrate(y, mean, eta_var, lv, weights)

@@ -5,7 +5,14 @@ import pandas as pd
 import pytest
 
 from forecasting.errors import DataError, ModelError
-from forecasting.glm import CalendarGLM, GLMCombination, _calibrate, _DayLevels, mid_pit
+from forecasting.glm import (
+    CalendarGLM,
+    GLMCombination,
+    _calibrate,
+    _DayLevels,
+    _rule_chosen_elsewhere,
+    mid_pit,
+)
 from forecasting.models import SeasonalNaive, WeekdayHourMean, count_interval
 from forecasting.schedule import WARD_OFFICE, OpeningSchedule
 from forecasting.simulate import ward_profile
@@ -226,6 +233,20 @@ def test_interval_calibration_recovers_the_dispersion_of_negative_binomial_count
         for level in (0.8, 0.95):
             found, nominal = _calibrate(y, mu, np.zeros(len(mu)), level)
             assert found == pytest.approx(alpha, rel=0.4) and nominal == level
+
+
+def test_each_calibration_origin_is_scored_by_the_rule_the_others_chose() -> None:
+    # Two rules' forecasts at three origins: the first rule fits origins 0 and 1 exactly and
+    # misses origin 2 by 20; the second misses 0 and 1 by 3 and fits 2, so it wins overall.
+    y = np.array([10.0, 10.0, 10.0])
+    forecasts = np.array([[10.0, 10.0, 30.0], [13.0, 13.0, 10.0]])
+    origin = np.array([0, 1, 2])
+    # Origins 0 and 1: the others (one good, one bad for each rule) pick the second rule by
+    # 3 + 0 against 0 + 20; origin 2: origins 0 and 1 pick the first, whose error it gets.
+    assert _rule_chosen_elsewhere(y, forecasts, origin).tolist() == [13.0, 13.0, 30.0]
+    # A single origin keeps the rule it chose itself.
+    one = np.zeros(3, dtype=int)
+    assert _rule_chosen_elsewhere(y, forecasts, one).tolist() == [13.0, 13.0, 10.0]
 
 
 def test_glm_calibrates_around_a_closure() -> None:
