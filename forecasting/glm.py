@@ -54,12 +54,18 @@ _MIN_RIDGE = 1e-3
 
 
 def _poisson_irls(
-    x: np.ndarray, y: np.ndarray, weights: np.ndarray, ridge: np.ndarray
+    x: np.ndarray,
+    y: np.ndarray,
+    weights: np.ndarray,
+    penalty: np.ndarray,
+    offset: np.ndarray | float = 0.0,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Weighted Poisson regression by IRLS on the normal equations: (params, information).
 
-    `ridge` is the penalty (prior precision) of each coefficient, added to the information:
-    a penalised likelihood, the mode of a posterior with normal priors centred on zero.
+    `penalty` is the prior precision matrix of the coefficients, added to the information:
+    a penalised likelihood, the mode of a posterior with normal priors centred on zero (a
+    diagonal for independent priors; the weekly levels' random walk couples neighbours).
+    `offset` is added to the linear predictor with a coefficient of one.
     Written out rather than statsmodels' GLM, and with the mostly one-hot design as a sparse
     matrix, because dense BLAS calls over the full design are what a fit costs: on a busy
     2-core host with threaded OpenBLAS a statsmodels fit took 0.3–1.3 s, this takes a few ms,
@@ -67,21 +73,20 @@ def _poisson_irls(
     """
     design = sparse.csr_array(x)
     transposed = sparse.csr_array(x.T)
-    penalty = np.diag(ridge)
     mu = y + 0.5
     eta = np.log(mu)
     params = np.zeros(x.shape[1])
     for _ in range(50):
         irls_weights = weights * mu
         information = (transposed @ sparse.diags_array(irls_weights) @ design).toarray() + penalty
-        working = eta + (y - mu) / mu
+        working = eta - offset + (y - mu) / mu
         try:
             updated = linalg.solve(
                 information, transposed @ (irls_weights * working), assume_a="pos"
             )
         except linalg.LinAlgError as exc:
             raise ModelError(f"GLM fit failed ({exc})") from exc
-        eta = np.clip(design @ updated, -30.0, 30.0)
+        eta = np.clip(offset + design @ updated, -30.0, 30.0)
         mu = np.exp(eta)
         converged = np.max(np.abs(updated - params)) < 1e-7
         params = updated
@@ -186,9 +191,8 @@ def _rule_chosen_elsewhere(y: np.ndarray, forecasts: np.ndarray, origin: np.ndar
     it are those of a rule chosen in hindsight, and intervals calibrated on them are too
     narrow wherever the best rule changes from one fortnight to the next, which is when the
     level moves. Each origin's errors under the rule its neighbours chose are those of a rule
-    chosen on other weeks, as the forecast's is: where one rule fits every origin nothing
-    changes (Rubí 2020 cut at 10-06: 80 % intervals 71.2 → 72.4 %, cut at 08-07 77.1 →
-    79.8 %; every other span within 0.6 point).
+    chosen on other weeks, as the forecast's is; where one rule fits every origin nothing
+    changes (docs/forecasting.md, "Interval width").
     """
     keys, inverse = np.unique(origin, return_inverse=True)
     per_origin = np.stack(
@@ -414,6 +418,82 @@ def _short_shares(
     return np.asarray(totals / totals.sum())
 
 
+#: Prefix of the weekly levels' columns (`week_0` the latest week, `week_1` the one before, …).
+_WEEK_LEVEL = "week_"
+
+
+def _week_levels(columns: list[str] | pd.Index) -> np.ndarray:
+    """Which of the design's `columns` are the weekly levels (`_with_week_levels`)."""
+    return np.asarray(pd.Index(columns).str.startswith(_WEEK_LEVEL), dtype=bool)
+
+
+def _with_week_levels(
+    columns: pd.Index,
+    x: np.ndarray,
+    penalty: np.ndarray,
+    age: np.ndarray,
+    weights: np.ndarray,
+    per_day: float,
+) -> tuple[pd.Index, np.ndarray, np.ndarray, np.ndarray]:
+    """`columns`, `x` and `penalty` with a level per week of the window (counted back from
+    the end), and each week's share of the fit's weights.
+
+    With a level of its own for every week, the other terms are estimated only from
+    comparisons within weeks: a timetable's short days against the same weeks' full days,
+    not against months at another level. Consecutive weeks' levels are tied by a random-walk
+    prior (the penalty on their difference is worth `_PRIOR_DAYS` days of arrivals, as the
+    other rules of thumb), so that a week with a day or two open still has a level.
+    """
+    week = (age // WEEK).astype(int)
+    present = np.unique(week)
+    onehot = (week[:, None] == present[None, :]).astype(float)
+    differences = np.diff(np.eye(len(present)), axis=0)
+    walk = _PRIOR_DAYS * per_day * differences.T @ differences + _MIN_RIDGE * np.eye(len(present))
+    shares = weights @ onehot
+    return (
+        columns.append(pd.Index([f"{_WEEK_LEVEL}{w}" for w in present])),
+        np.concatenate([x, onehot], axis=1),
+        linalg.block_diag(penalty, walk),
+        shares / shares.sum(),
+    )
+
+
+def _level_and_trend(
+    columns: pd.Index,
+    x: np.ndarray,
+    y: np.ndarray,
+    weights: np.ndarray,
+    penalty: np.ndarray,
+    params: np.ndarray,
+    shares: np.ndarray,
+) -> tuple[np.ndarray, float]:
+    """`params` with the trend refitted, and the offset of the level, given the other terms
+    (`shares`: the weeks' shares of the fit's weights, at which the forecast takes them).
+
+    The weekly levels take the level's path, trend included (a trend fitted beside them is
+    close to zero), so their weighted mean would lag a falling or rising series. Holding
+    the terms estimated within weeks fixed, the level and trend are fitted as without weekly
+    levels (recency weights, the trend's prior); the forecast then uses them, while the
+    weekly levels, at their shares, carry the level's estimation variance.
+    """
+    weekly = _week_levels(columns)
+    trend = np.asarray(columns == "trend")
+    offset = x[:, ~weekly & ~trend] @ params[~weekly & ~trend]
+    level = np.column_stack([np.ones(len(y)), x[:, trend]])
+    prior = np.diag([_MIN_RIDGE, *penalty[trend, trend]])
+    fitted, _ = _poisson_irls(level, y, weights, prior, offset)
+    params = params.copy()
+    params[trend] = fitted[1:]
+    return params, float(fitted[0] - shares @ params[weekly])
+
+
+def _per_day(history: pd.Series, weights: np.ndarray) -> tuple[float, float]:
+    """The (recency-weighted) mean arrivals per open hour and per open day of `history`."""
+    days = len(np.unique(pd.DatetimeIndex(history.index).normalize()))
+    per_hour = float(np.average(history.to_numpy(), weights=weights))
+    return per_hour, per_hour * len(history) / days
+
+
 @dataclass(frozen=True)
 class _Fit:
     columns: list[str]
@@ -431,6 +511,11 @@ class _Fit:
     #: Shares by hour that centre the short days' hour terms (`_centre_short_days`); None
     #: where those terms may also set the short days' level, or there are none.
     short_shares: np.ndarray | None = None
+    #: Where the fit has weekly levels (`_with_week_levels`): the forecast's weight on each
+    #: week's level (the fit's shares of the weeks), and what is added to the linear predictor
+    #: so that the level and trend are those of the data given the other terms.
+    week_shares: np.ndarray | None = None
+    level_offset: float = 0.0
 
 
 #: Recently built designs by (schedule identity, calendar, variant, window).
@@ -708,10 +793,28 @@ class CalendarGLM(Model):
         # the terms every day shares (trend, local level). `_calibrated_fit` tries both.
         shares = None if short_level else _short_shares(columns, x, y, weights)
         x = _centre_short_days(columns, x, shares)
-        params, information = _poisson_irls(x, y, weights, self._ridge(columns, history, weights))
         age = (end - history.index).to_numpy()
+        penalty = np.diag(self._ridge(columns, history, weights))
+        # Short days come in seasons (a summer timetable, then afternoons closed on two
+        # weekdays): fitted across weeks, their terms take whatever level the season had
+        # (Rubí 2020: the summer after the lockdown read as "short days are 25 % quieter",
+        # and mid-September's short Tuesdays and Thursdays were forecast at it). With a level
+        # per week they are compared with full days of the same weeks only. The weekday ×
+        # hour terms need no such care: every week has each weekday.
+        week_shares, level_offset = None, 0.0
+        if _short_hours(columns).any():
+            columns, x, penalty, week_shares = _with_week_levels(
+                columns, x, penalty, age, weights, _per_day(history, weights)[1]
+            )
+        params, information = _poisson_irls(x, y, weights, penalty)
+        if week_shares is not None:
+            params, level_offset = _level_and_trend(
+                columns, x, y, weights, penalty, params, week_shares
+            )
+            x = x.copy()
+            x[:, _week_levels(columns)] = week_shares
         cells = _cell(pd.DatetimeIndex(history.index))
-        fitted = np.exp(x @ params)
+        fitted = np.exp(x @ params + level_offset)
         shifts = _cell_shifts(cells, age, y, fitted)
         mu = fitted * shifts.reindex(cells).fillna(1.0).to_numpy()
         dof = max(len(y) - len(columns), 1)
@@ -731,6 +834,8 @@ class CalendarGLM(Model):
             cell_shifts=shifts,
             day_levels=day_levels,
             short_shares=shares,
+            week_shares=week_shares,
+            level_offset=level_offset,
         )
 
     @staticmethod
@@ -747,9 +852,7 @@ class CalendarGLM(Model):
         Japanese calendar's named effects (a holiday's drop is real and large, but rests on a
         dozen low-count days that such a prior would halve) keep only the floor.
         """
-        days = len(np.unique(pd.DatetimeIndex(history.index).normalize()))
-        per_hour = float(np.average(history.to_numpy(), weights=weights))
-        per_day = per_hour * len(history) / days
+        per_hour, per_day = _per_day(history, weights)
         prior = np.where(columns.isin(_SHRUNK_EFFECTS), _PRIOR_DAYS * per_day, 0.0)
         prior += np.where(_short_hours(columns), _PRIOR_SHORT_DAY_HOURS * per_hour, 0.0)
         return prior + _MIN_RIDGE
@@ -759,10 +862,12 @@ class CalendarGLM(Model):
     ) -> tuple[np.ndarray, np.ndarray]:
         x = self._design(index).reindex(columns=fit.columns, fill_value=0.0).to_numpy()
         x = _centre_short_days(fit.columns, x, fit.short_shares)
+        if fit.week_shares is not None:
+            x[:, _week_levels(fit.columns)] = fit.week_shares
         level = fit.level ** _exponent(level_rule, _days_ahead(index, fit.end))
         shift = fit.cell_shifts.reindex(_cell(index)).fillna(1.0).to_numpy()
         # A trend or rare effect must not extrapolate into absurd counts.
-        mean = np.minimum(np.exp(x @ fit.params) * level * shift, fit.cap)
+        mean = np.minimum(np.exp(x @ fit.params + fit.level_offset) * level * shift, fit.cap)
         mean[np.isin(_cell(index), fit.zero_cells)] = 0.0
         return mean, np.einsum("ij,jk,ik->i", x, fit.cov, x)
 
