@@ -5,14 +5,15 @@ never copied into the repository: Rubí is CC BY-NC) and runs `madoguchi forecas
 it through the CLI handler, so the numbers are those of the shipped command.
 
     python benchmarks/forecast_accuracy.py [--out results.json] [--early] [--truncated]
-                                           [--calendar auto|jp|none] [--by-queue]
+                                           [--calendar auto|jp|none] [--by-queue] [--cuts]
 
 `--early` also backtests from an earlier test start per series, and `--truncated` on each Rubí
 year cut where the upstream files of 2025 and 2026 end (10-06 and 08-07), so that the default
 test span is the one an evaluation on those files scores (robustness checks: the defaults were
-not tuned on these spans). `--by-queue` keeps each queue (Rubí's CUA, the bank's call type) as
-the Arrivals CSV's `service`: one series per queue, as the server forecasts one per service,
-with the metrics pooled over the series.
+not tuned on these spans); `--cuts` also on each Rubí year cut every two weeks from May 1st
+(how often a file ending on any day meets the targets). `--by-queue` keeps each queue (Rubí's
+CUA, the bank's call type) as the Arrivals CSV's `service`: one series per queue, as the
+server forecasts one per service, with the metrics pooled over the series.
 
 Reads ../shared/data relative to the project root.
 """
@@ -76,6 +77,10 @@ EARLY_STARTS = {"rubi_2024": "2024-05-06", "rubi_2020": "2020-09-01", "anonbank_
 #: Month-day ends of the upstream Rubí files not in ../shared/data (2025 and 2026), for
 #: `--truncated`.
 UPSTREAM_ENDS = ("10-06", "08-07")
+#: `--cuts`: each Rubí year also cut every `CUT_STEP` from `CUT_FIRST` on, the default test
+#: span then the last fifth before each cut: how often a file ending on an unseen day meets
+#: the targets, rather than the two days the upstream files happen to end on.
+CUT_FIRST, CUT_STEP = "05-01", pd.Timedelta(days=14)
 
 
 def truncated(csv: Path, last_day: str) -> Path | None:
@@ -121,6 +126,9 @@ def main() -> int:
     parser.add_argument(
         "--by-queue", action="store_true", help="one series per queue instead of per office"
     )
+    parser.add_argument(
+        "--cuts", action="store_true", help="also on each Rubí year cut every two weeks from May"
+    )
     options = parser.parse_args()
     results = {}
     with tempfile.TemporaryDirectory() as tmp:
@@ -151,6 +159,11 @@ def main() -> int:
                 for end in UPSTREAM_ENDS:
                     if cut := truncated(csv, f"{year}-{end}"):
                         runs[f"{name}@to_{end}"] = (cut, None)
+            if options.cuts and name.startswith("rubi_"):
+                year = name.removeprefix("rubi_")
+                for day in pd.date_range(f"{year}-{CUT_FIRST}", f"{year}-12-31", freq=CUT_STEP):
+                    if cut := truncated(csv, day.strftime("%Y-%m-%d")):
+                        runs[f"{name}@to_{day:%m-%d}"] = (cut, None)
             for label, (source, start) in runs.items():
                 label += "@by_queue" if options.by_queue else ""
                 started = time.perf_counter()
