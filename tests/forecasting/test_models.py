@@ -413,11 +413,10 @@ def test_short_days_get_their_own_hour_profile() -> None:
     assert predicted == pytest.approx(truth, rel=0.15)
 
 
-def test_a_short_season_keeps_its_level_in_time_not_in_its_short_days() -> None:
-    # Every weekday is short (afternoons closed) through a summer in which arrivals halve,
-    # then only Tuesdays and Thursdays stay short, at the summer's level. The short days'
-    # hour terms must not take the summer's level with them: the short Tuesday and the full
-    # Monday after it are forecast at the same level (Rubí 2020's autumn).
+def _a_short_summer_then_two_short_days() -> tuple[OpeningSchedule, pd.Series]:
+    """Every weekday short (afternoons closed) through a summer in which arrivals halve,
+    then only Tuesdays and Thursdays short, at the summer's level (Rubí 2020's autumn): the
+    schedule, and counts in its open hours from January to the end of October 2025."""
     summer = pd.date_range("2025-07-01", "2025-08-31")
     autumn = pd.date_range("2025-09-01", "2025-10-31")
     closed = frozenset(
@@ -428,11 +427,21 @@ def test_a_short_season_keeps_its_level_in_time_not_in_its_short_days() -> None:
     )
     schedule = OpeningSchedule(WARD_OFFICE.hours, closed_hours=closed, closed_on_holidays=False)
     index = pd.date_range("2025-01-06", "2025-10-31 23:00", freq="h")
+    index = index[schedule.is_open(index)]
     level = np.where(index < "2025-07-01", 20.0, 10.0)
-    intensity = level * ward_profile(index) * schedule.is_open(index)
-    counts = np.random.default_rng(7).poisson(intensity)
-    frame = pd.DataFrame({"site": "s", "service": "a", "hour_start": index, "count": counts})
-    glm = CalendarGLM(schedule, "none", interactions=False).fit(frame[index < "2025-10-06"])
+    counts = np.random.default_rng(7).poisson(level * ward_profile(index))
+    return schedule, pd.Series(counts, index=index)
+
+
+def test_a_short_season_keeps_its_level_in_time_not_in_its_short_days() -> None:
+    # The short days' hour terms must not take the summer's level with them: the short
+    # Tuesday and the full Monday after it are forecast at the same level.
+    schedule, counts = _a_short_summer_then_two_short_days()
+    counts = counts[counts.index < "2025-10-06"]
+    frame = pd.DataFrame(
+        {"site": "s", "service": "a", "hour_start": counts.index, "count": counts.to_numpy()}
+    )
+    glm = CalendarGLM(schedule, "none", interactions=False).fit(frame)
     ahead = pd.DatetimeIndex(["2025-10-06 10:00", "2025-10-07 10:00"])  # Monday, Tuesday
     predicted = glm.predict(ahead)["mean"].to_numpy()
     assert predicted == pytest.approx(10.0 * ward_profile(ahead), rel=0.15)
@@ -443,24 +452,12 @@ def test_short_days_free_to_set_a_level_are_compared_within_weeks() -> None:
     # left free to set a level too. With a level per week they are compared with the full
     # days of the same weeks only (here none differ), so the summer's halving is the weeks'
     # level, not a short-day effect: a short Tuesday is forecast like a full Monday, relative
-    # to the profile (11.8 and 12.8 per unit of profile). Without weekly levels the free terms
-    # put the short Tuesday a quarter below the Monday (10.6 against 13.7).
-    summer = pd.date_range("2025-07-01", "2025-08-31")
-    autumn = pd.date_range("2025-09-01", "2025-10-31")
-    closed = frozenset(
-        pd.Timestamp(day) + pd.Timedelta(hours=h)
-        for day in summer.append(autumn[autumn.day_of_week.isin([1, 3])])
-        if day.day_of_week < 5
-        for h in range(13, 17)
-    )
-    schedule = OpeningSchedule(WARD_OFFICE.hours, closed_hours=closed, closed_on_holidays=False)
-    index = pd.date_range("2025-01-06", "2025-10-05 23:00", freq="h")
-    index = index[schedule.is_open(index)]
-    level = np.where(index < "2025-07-01", 20.0, 10.0)
-    counts = np.random.default_rng(7).poisson(level * ward_profile(index))
-    glm = CalendarGLM(schedule, "none", interactions=False)
+    # to the profile. Without weekly levels the free terms put the short Tuesday about a
+    # quarter below the Monday.
+    schedule, counts = _a_short_summer_then_two_short_days()
     end = pd.Timestamp("2025-10-06")
-    fit = glm._fit_window(pd.Series(counts, index=index), end, short_level=True)
+    glm = CalendarGLM(schedule, "none", interactions=False)
+    fit = glm._fit_window(counts[counts.index < end], end, short_level=True)
     ahead = pd.DatetimeIndex(["2025-10-06 10:00", "2025-10-07 10:00"])  # Monday, Tuesday
     mean, _ = glm._mean(fit, ahead, (0.0, np.inf))
     ratio = mean / ward_profile(ahead)
