@@ -48,6 +48,8 @@ _SHRUNK_EFFECTS = ("month_start", "month_end", "after_closure", "trend")
 _PRIOR_SHORT_DAY_HOURS = 5.0
 #: Prefix of the short days' hour terms' columns (`short_h8`, `short_h9`, …).
 _SHORT_HOUR = "short_h"
+#: Prefix of the weekly levels' columns (`week_0` the latest week, `week_1` the one before, …).
+_WEEK_LEVEL = "week_"
 #: Floor of the penalty on every coefficient: keeps an effect seen only with zero arrivals
 #: (a holiday, say) finite.
 _MIN_RIDGE = 1e-3
@@ -384,9 +386,10 @@ def _cell_shifts(cells: np.ndarray, age: np.ndarray, y: np.ndarray, mu: np.ndarr
     return pd.Series(factors[shifted], index=np.flatnonzero(shifted))
 
 
-def _short_hours(columns: list[str] | pd.Index) -> np.ndarray:
-    """Which of the design's `columns` are the short days' hour terms."""
-    return np.asarray(pd.Index(columns).str.startswith(_SHORT_HOUR), dtype=bool)
+def _named(columns: list[str] | pd.Index, prefix: str) -> np.ndarray:
+    """Which of the design's `columns` are those of a family of terms (`_SHORT_HOUR`,
+    `_WEEK_LEVEL`)."""
+    return np.asarray(pd.Index(columns).str.startswith(prefix), dtype=bool)
 
 
 def _centre_short_days(
@@ -398,7 +401,7 @@ def _centre_short_days(
     that direction has no effect on the fit)."""
     if shares is None:
         return x
-    where = np.flatnonzero(_short_hours(columns))
+    where = np.flatnonzero(_named(columns, _SHORT_HOUR))
     x = x.copy()
     x[:, where] -= x[:, where].sum(axis=1)[:, None] * shares[None, :]
     return x
@@ -409,7 +412,7 @@ def _short_shares(
 ) -> np.ndarray | None:
     """The short days' (recency-weighted) arrivals by hour as shares of their total, per
     `short_h*` column of `x`; None without short days."""
-    where = np.flatnonzero(_short_hours(columns))
+    where = np.flatnonzero(_named(columns, _SHORT_HOUR))
     if len(where) == 0:
         return None
     totals = (weights * y) @ x[:, where]
@@ -417,14 +420,6 @@ def _short_shares(
         return np.full(len(where), 1.0 / len(where))
     return np.asarray(totals / totals.sum())
 
-
-#: Prefix of the weekly levels' columns (`week_0` the latest week, `week_1` the one before, …).
-_WEEK_LEVEL = "week_"
-
-
-def _week_levels(columns: list[str] | pd.Index) -> np.ndarray:
-    """Which of the design's `columns` are the weekly levels (`_with_week_levels`)."""
-    return np.asarray(pd.Index(columns).str.startswith(_WEEK_LEVEL), dtype=bool)
 
 
 def _with_week_levels(
@@ -476,7 +471,7 @@ def _level_and_trend(
     levels (recency weights, the trend's prior); the forecast then uses them, while the
     weekly levels, at their shares, carry the level's estimation variance.
     """
-    weekly = _week_levels(columns)
+    weekly = _named(columns, _WEEK_LEVEL)
     trend = np.asarray(columns == "trend")
     offset = x[:, ~weekly & ~trend] @ params[~weekly & ~trend]
     level = np.column_stack([np.ones(len(y)), x[:, trend]])
@@ -794,17 +789,16 @@ class CalendarGLM(Model):
         shares = None if short_level else _short_shares(columns, x, y, weights)
         x = _centre_short_days(columns, x, shares)
         age = (end - history.index).to_numpy()
-        penalty = np.diag(self._ridge(columns, history, weights))
-        # Short days come in seasons (a summer timetable, then afternoons closed on two
-        # weekdays): fitted across weeks, their terms take whatever level the season had
-        # (Rubí 2020: the summer after the lockdown read as "short days are 25 % quieter",
-        # and mid-September's short Tuesdays and Thursdays were forecast at it). With a level
-        # per week they are compared with full days of the same weeks only. The weekday ×
-        # hour terms need no such care: every week has each weekday.
+        per_hour, per_day = _per_day(history, weights)
+        penalty = np.diag(self._ridge(columns, per_hour, per_day))
+        # Centred or not, short-day terms fitted across weeks can still take the level of the
+        # season they come in (above): with a level per week they are compared with full days
+        # of the same weeks only. The weekday × hour terms need no such care: every week has
+        # each weekday.
         week_shares, level_offset = None, 0.0
-        if _short_hours(columns).any():
+        if _named(columns, _SHORT_HOUR).any():
             columns, x, penalty, week_shares = _with_week_levels(
-                columns, x, penalty, age, weights, _per_day(history, weights)[1]
+                columns, x, penalty, age, weights, per_day
             )
         params, information = _poisson_irls(x, y, weights, penalty)
         if week_shares is not None:
@@ -812,7 +806,7 @@ class CalendarGLM(Model):
                 columns, x, y, weights, penalty, params, week_shares
             )
             x = x.copy()
-            x[:, _week_levels(columns)] = week_shares
+            x[:, _named(columns, _WEEK_LEVEL)] = week_shares
         cells = _cell(pd.DatetimeIndex(history.index))
         fitted = np.exp(x @ params + level_offset)
         shifts = _cell_shifts(cells, age, y, fitted)
@@ -839,8 +833,9 @@ class CalendarGLM(Model):
         )
 
     @staticmethod
-    def _ridge(columns: pd.Index, history: pd.Series, weights: np.ndarray) -> np.ndarray:
-        """Penalty per coefficient: `_PRIOR_DAYS` days of arrivals on each `_SHRUNK_EFFECTS`.
+    def _ridge(columns: pd.Index, per_hour: float, per_day: float) -> np.ndarray:
+        """Penalty per coefficient: `_PRIOR_DAYS` days of arrivals on each `_SHRUNK_EFFECTS`
+        (`per_hour` and `per_day`: the window's `_per_day`).
 
         The Poisson information of a day-level effect is its expected count, but arrivals vary
         from day to day far more than Poisson, so a few odd days weigh as if they were certain:
@@ -852,9 +847,8 @@ class CalendarGLM(Model):
         Japanese calendar's named effects (a holiday's drop is real and large, but rests on a
         dozen low-count days that such a prior would halve) keep only the floor.
         """
-        per_hour, per_day = _per_day(history, weights)
         prior = np.where(columns.isin(_SHRUNK_EFFECTS), _PRIOR_DAYS * per_day, 0.0)
-        prior += np.where(_short_hours(columns), _PRIOR_SHORT_DAY_HOURS * per_hour, 0.0)
+        prior += np.where(_named(columns, _SHORT_HOUR), _PRIOR_SHORT_DAY_HOURS * per_hour, 0.0)
         return prior + _MIN_RIDGE
 
     def _mean(
@@ -863,7 +857,7 @@ class CalendarGLM(Model):
         x = self._design(index).reindex(columns=fit.columns, fill_value=0.0).to_numpy()
         x = _centre_short_days(fit.columns, x, fit.short_shares)
         if fit.week_shares is not None:
-            x[:, _week_levels(fit.columns)] = fit.week_shares
+            x[:, _named(fit.columns, _WEEK_LEVEL)] = fit.week_shares
         level = fit.level ** _exponent(level_rule, _days_ahead(index, fit.end))
         shift = fit.cell_shifts.reindex(_cell(index)).fillna(1.0).to_numpy()
         # A trend or rare effect must not extrapolate into absurd counts.
