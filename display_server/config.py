@@ -103,6 +103,11 @@ class Site(Frozen):
     #: first of `counters`, in their order.
     planned_counters: dict[str, int | dict[str, int]] = Field(default_factory=dict)
 
+    @property
+    def shares_counters(self) -> bool:
+        """Whether a counter serves several services: a line then waits on the others too."""
+        return any(len(counter.services) > 1 for counter in self.counters)
+
     @field_validator("hours", "planned_counters")
     @classmethod
     def _weekday_keys(cls, by_day: dict[str, T]) -> dict[str, T]:

@@ -114,6 +114,11 @@ def test_a_counter_plan_counts_from_each_time_on() -> None:
     assert whole_day.counter_plan(tuesday) == ((dt.time(0), 0),)
 
 
+def test_a_site_shares_counters_when_one_counter_serves_several_services() -> None:
+    assert not parse_config(MINIMAL).sites[0].shares_counters
+    assert load_config().site("nerima").shares_counters
+
+
 def test_every_problem_is_reported_at_once() -> None:
     text = MINIMAL.replace('label = "1"', 'label = ""').replace(
         'id = "moving"', 'id = "moving"\ndaily_cap = 0'

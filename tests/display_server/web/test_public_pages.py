@@ -45,6 +45,8 @@ def test_site_page_has_counters_calls_and_the_forecast_slot(client: TestClient) 
     assert "練馬区民事務所" in page
     assert ticket["display_number"] in page
     assert "1番窓口" in page
+    # Its counters serve several services each: the page says why a line of 0 can still wait.
+    assert "待ち人数が 0 人でも" in page
     assert client.get("/sites/atlantis").status_code == 404
 
 
