@@ -561,6 +561,27 @@ class _Calibrated:
 _CALIBRATED: dict[tuple[object, ...], tuple[OpeningSchedule, _Calibrated]] = {}
 
 
+def _paused(history: pd.Series, end: pd.Timestamp) -> bool:
+    """Whether a service has had no arrival on a whole week's open days (`history`: open
+    hours only): it is forecast as not offered.
+
+    The mirror of `models.started`: a service paused or withdrawn (a queue renamed, one that
+    closes for the summer while the office stays open) is not a demand that the level will
+    follow back up. The days after its last arrival must include every weekday the office
+    opened in its last `_SHIFT_WEEKS` weeks, so that a service offered on a few weekdays only
+    still shows, and a closure of the whole office (no open hours) counts for nothing (nor
+    does a closure of all those weeks). Only the forecast changes: the fit and its
+    calibration are those of the history as it is, so a service that comes back is forecast
+    by its fit again from its first arrival on.
+    """
+    arrived = history.index[history.to_numpy() > 0]
+    if not len(arrived):
+        return False
+    since = history.index[history.index >= arrived[-1].normalize() + pd.Timedelta(days=1)]
+    usual = set(history.index[history.index >= end - _SHIFT_WEEKS * WEEK].day_of_week)
+    return bool(usual) and usual <= set(since.day_of_week)
+
+
 class CalendarGLM(Model):
     """log E[count] = weekday × hour (or weekday + hour) + calendar effects + trend.
 
@@ -611,6 +632,8 @@ class CalendarGLM(Model):
         #: The level correction applied (exponent, its half-life over the horizon in days),
         #: chosen at the calibration origins.
         self.level_rule = _FULL_LEVEL
+        #: Whether the series has had no arrival on a whole week's open days (`_paused`).
+        self._paused = False
 
     def _design(self, index: pd.DatetimeIndex) -> pd.DataFrame:
         # All services of a site share schedule and hours, and model selection refits on the
@@ -653,6 +676,7 @@ class CalendarGLM(Model):
         self._fit_result, self._alpha, self.level_rule = state.fit, state.alpha, state.level_rule
         self._calibrated = state.intervals
         self._day_excess = state.day_excess
+        self._paused = _paused(history, self._end)
 
     def _calibrated_fit(self, history: pd.Series) -> _Calibrated:
         """The fit to the end of `history`, its level rule and its interval calibration.
@@ -868,6 +892,8 @@ class CalendarGLM(Model):
     def _predict(self, index: pd.DatetimeIndex) -> tuple[np.ndarray, np.ndarray]:
         assert self._fit_result is not None
         mean, eta_var = self._mean(self._fit_result, index, self.level_rule)
+        if self._paused:
+            return np.zeros(len(mean)), eta_var
         return mean, eta_var
 
     def _interval_alpha(

@@ -462,3 +462,17 @@ def test_short_days_free_to_set_a_level_are_compared_within_weeks() -> None:
     mean, _ = glm._mean(fit, ahead, (0.0, np.inf))
     ratio = mean / ward_profile(ahead)
     assert ratio[1] == pytest.approx(ratio[0], rel=0.1)
+
+
+def test_a_service_without_arrivals_for_a_week_is_forecast_as_not_offered() -> None:
+    # A queue that stops (renamed, or paused for the summer while the office stays open): ten
+    # days without an arrival (a week of open days) and the GLMs forecast zero; a single empty
+    # day (a counter closed for a day) changes nothing.
+    frame = one_series(days=70)
+    hours = pd.DatetimeIndex(frame["hour_start"])
+    index = _next_weeks("2025-03-17")
+    for empty_from, paused in (("2025-03-07", True), ("2025-03-14", False)):
+        train = frame.assign(count=frame["count"].where(hours < empty_from, 0))
+        for model in (CalendarGLM(WARD_OFFICE, interactions=False), GLMCombination(WARD_OFFICE)):
+            mean = model.fit(train).predict(index)["mean"]
+            assert (mean.sum() == 0) == paused
