@@ -421,7 +421,6 @@ def _short_shares(
     return np.asarray(totals / totals.sum())
 
 
-
 def _with_week_levels(
     columns: pd.Index,
     x: np.ndarray,
@@ -451,6 +450,18 @@ def _with_week_levels(
         linalg.block_diag(penalty, walk),
         shares / shares.sum(),
     )
+
+
+def _weeks_at_shares(
+    columns: list[str] | pd.Index, x: np.ndarray, shares: np.ndarray | None
+) -> np.ndarray:
+    """`x` with the weekly levels' columns (`_with_week_levels`) at the weeks' `shares`: the
+    fitted and forecast means take the level at the fit's mix of weeks, not one week's."""
+    if shares is None:
+        return x
+    x = x.copy()
+    x[:, _named(columns, _WEEK_LEVEL)] = shares
+    return x
 
 
 def _level_and_trend(
@@ -829,8 +840,7 @@ class CalendarGLM(Model):
             params, level_offset = _level_and_trend(
                 columns, x, y, weights, penalty, params, week_shares
             )
-            x = x.copy()
-            x[:, _named(columns, _WEEK_LEVEL)] = week_shares
+            x = _weeks_at_shares(columns, x, week_shares)
         cells = _cell(pd.DatetimeIndex(history.index))
         fitted = np.exp(x @ params + level_offset)
         shifts = _cell_shifts(cells, age, y, fitted)
@@ -880,8 +890,7 @@ class CalendarGLM(Model):
     ) -> tuple[np.ndarray, np.ndarray]:
         x = self._design(index).reindex(columns=fit.columns, fill_value=0.0).to_numpy()
         x = _centre_short_days(fit.columns, x, fit.short_shares)
-        if fit.week_shares is not None:
-            x[:, _named(fit.columns, _WEEK_LEVEL)] = fit.week_shares
+        x = _weeks_at_shares(fit.columns, x, fit.week_shares)
         level = fit.level ** _exponent(level_rule, _days_ahead(index, fit.end))
         shift = fit.cell_shifts.reindex(_cell(index)).fillna(1.0).to_numpy()
         # A trend or rare effect must not extrapolate into absurd counts.
