@@ -5,19 +5,28 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cached_property
 from typing import TypeVar
 
 import numpy as np
 import pandas as pd
-from scipy import linalg, sparse, special
+from scipy import linalg, sparse
 
 from forecasting.calendar import CalendarKind, day_features
+from forecasting.day_levels import (
+    FULL_LEVEL,
+    LEVEL_RULES,
+    NO_LEVEL,
+    DayLevels,
+    days_ahead,
+    level_exponent,
+    origin_day_variance,
+)
 from forecasting.errors import ModelError
+from forecasting.intervals import calibrate_interval, rule_chosen_elsewhere
 from forecasting.models import INTERVAL_LEVELS, WEEK, Model, _cell
 from forecasting.schedule import OpeningSchedule
 
-__all__ = ["CalendarGLM", "GLMCombination", "mid_pit"]
+__all__ = ["CalendarGLM", "GLMCombination"]
 
 #: Shorter histories do not pin down a trend; extrapolating it would do more harm than good.
 _MIN_WEEKS_FOR_TREND = 12
@@ -26,9 +35,6 @@ _MIN_WEEKS_FOR_TREND = 12
 #: `fit_all` uses three of the same origins, so their fits are shared).
 _HOLDOUT = pd.Timedelta(weeks=2)
 _CALIBRATION_ORIGINS = 4
-#: Candidate level corrections (exponent of the level ratio, half-life in days of that exponent
-#: over the horizon): none, half (geometric shrinkage), all of it, and all of it fading.
-_LEVEL_RULES = ((0.0, np.inf), (0.5, np.inf), (1.0, np.inf), (1.0, 7.0))
 #: A weekday × hour cell has shifted (`_cell_shifts`) when each of its last this many weekly
 #: hours lay beyond `_SHIFT_Z` robust standard deviations of the fit, all on the same side.
 _SHIFT_WEEKS = 4
@@ -98,258 +104,9 @@ def _poisson_irls(
     raise ModelError("GLM fit did not converge in 50 iterations")
 
 
-def mid_pit(y: np.ndarray, mean: np.ndarray, alpha: np.ndarray | float) -> np.ndarray:
-    """(P(X < y) + P(X ≤ y)) / 2 for X negative binomial (Var = mean + alpha·mean²).
-
-    `count_interval`'s nearest-tail interval at level L contains y exactly when this lies in
-    [(1 - L) / 2, (1 + L) / 2]; computing it takes two CDFs instead of the (slow, iterative)
-    discrete quantiles, which is what lets calibration try many alphas.
-    """
-    y = np.asarray(y, dtype=float)
-    mean = np.maximum(np.asarray(mean, dtype=float), 1e-9)
-    alpha = np.broadcast_to(np.maximum(np.asarray(alpha, dtype=float), 1e-9), mean.shape)
-    size = 1.0 / alpha
-    prob = size / (size + mean)
-
-    def cdf(k: np.ndarray) -> np.ndarray:
-        return np.where(k < 0, 0.0, special.betainc(size, np.maximum(k, 0.0) + 1.0, prob))
-
-    return (cdf(y - 1.0) + cdf(y)) / 2.0
-
-
-def _calibrate(
-    y: np.ndarray,
-    mu: np.ndarray,
-    eta_var: np.ndarray,
-    level: float,
-    weights: np.ndarray | None = None,
-) -> tuple[float, float]:
-    """Negative-binomial alpha whose `level` intervals cover the held-out `y` as promised, and
-    the nominal level to compute them at (`level`, or less where counts are too small).
-
-    `y` and `mu` are actuals and forecasts of several rolling origins before the end of the
-    history, so the alpha measures forecast errors at the horizons being forecast, not in-sample
-    noise (which understates them) nor one fortnight's luck (one unusual fortnight made the
-    intervals far too wide or narrow for the next). Matching coverage rather than the residuals'
-    second moment keeps a holiday or an outage from widening every ordinary hour's interval;
-    each level gets its own alpha, as real errors have heavier tails than one negative binomial.
-    The alpha matches the coverage of a band of levels around `level` (`_CALIBRATION_BANDS`),
-    not of `level` alone: the share of a few weeks' hours inside one interval is a noisy count,
-    and the whole central part of the PIT distribution pins the width down better (one band
-    level alone gave Anonymous Bank 85.4 % coverage for 80 %, the band 83.1 %).
-
-    At a fraction of an arrival per hour even Poisson intervals cover more than promised, as no
-    integer interval holds `level` (for 0.3 expected, [0, 0] holds 74 % and [0, 1] 96 %): where
-    Poisson intervals do so at these origins and the chosen ones still cover more than `level`,
-    they are computed at the lower nominal level whose coverage there is nearest `level`, which
-    gives [0, 0] to some of those hours and [0, 1] to others.
-
-    The alpha matches a weighted coverage: `weights` (one per hour) favour the latest origins
-    (`_CALIBRATION_DECAY`), so a change of the noise shows sooner.
-    """
-    levels = _CALIBRATION_BANDS[level]
-    weights = np.ones(len(y)) if weights is None else np.asarray(weights, dtype=float)
-    weights = weights / weights.sum()
-    best, best_loss, best_central = 0.0, np.inf, np.empty(0)
-    poisson_covers = False
-    for alpha in _ALPHA_GRID:
-        central = np.abs(2.0 * mid_pit(y, mu, eta_var + alpha) - 1.0)
-        if alpha == 0.0:
-            poisson_covers = float(np.mean(central <= level)) > level
-        loss = sum(abs(float(weights @ (central <= lv)) - lv) for lv in levels)
-        if loss < best_loss - 1e-9:
-            best, best_loss, best_central = float(alpha), loss, central
-    # The lower nominal level corrects for integer counts, a property of the series' size
-    # rather than of lately, so every origin's hours count alike; and it applies whatever
-    # alpha the band chose: at a fraction of an arrival an hour alpha hardly moves the
-    # interval, and a small alpha > 0 fitted to the band's noise must not keep it wider.
-    central = np.sort(best_central)
-    if not poisson_covers or np.searchsorted(central, level, side="right") <= level * len(central):
-        return best, level
-    nominal = level - _LEVEL_STEPS  # from `level` down: the largest of equally near ones
-    coverage = np.searchsorted(central, nominal, side="right") / len(central)
-    return best, float(nominal[np.argmin(np.abs(coverage - level))])
-
-
-#: The central-interval levels whose coverage calibrates each interval level's alpha.
-_CALIBRATION_BANDS = {0.8: (0.5, 0.6, 0.7, 0.8, 0.9), 0.95: (0.9, 0.95, 0.98)}
-#: Candidate alphas: Poisson, then 1e-3 (sd +3 % of a mean of 30) to 1.5 (sd ≈ 1.2 × mean).
-_ALPHA_GRID = (0.0, *np.geomspace(1e-3, 1.5, 24))
-#: How far below its nominal level an interval of small counts may be computed (`_calibrate`).
-_LEVEL_STEPS = np.arange(0.0, 0.4, 0.01)
-#: Weight of each calibration origin relative to the next later one in `_calibrate`: the
-#: latest fortnight counts twice the one a week before it.
+#: Weight of each calibration origin relative to the next later one in `calibrate_interval`:
+#: the latest fortnight counts twice the one a week before it.
 _CALIBRATION_DECAY = 0.5
-#: Days ahead for which `_DayLevels.forecast_variance` estimates the day-level error.
-_DAY_ERROR_DAYS = 28
-
-
-def _rule_chosen_elsewhere(y: np.ndarray, forecasts: np.ndarray, origin: np.ndarray) -> np.ndarray:
-    """The calibration origins' forecasts (`forecasts`: one row per `_LEVEL_RULES`), each
-    origin's hours by the rule with the least absolute error at the *other* origins (all of
-    them where there is no other).
-
-    The forecast applies the rule that fitted these very origins best, so their errors under
-    it are those of a rule chosen in hindsight, and intervals calibrated on them are too
-    narrow wherever the best rule changes from one fortnight to the next, which is when the
-    level moves. Each origin's errors under the rule its neighbours chose are those of a rule
-    chosen on other weeks, as the forecast's is; where one rule fits every origin nothing
-    changes (docs/forecasting.md, "Interval width").
-    """
-    keys, inverse = np.unique(origin, return_inverse=True)
-    per_origin = np.stack(
-        [np.bincount(inverse, weights=np.abs(y - f), minlength=len(keys)) for f in forecasts]
-    )
-    total = per_origin.sum(axis=1, keepdims=True)
-    elsewhere = total - per_origin if len(keys) > 1 else np.broadcast_to(total, per_origin.shape)
-    choice = np.argmin(elsewhere, axis=0)
-    return forecasts[choice[inverse], np.arange(len(y))]
-
-
-def _excess_variance(quantile: float, poisson: float, level: float) -> float:
-    """The variance of a day's log error beyond Poisson noise (`poisson`) with which a normal's
-    central `level` interval reaches `quantile` of the absolute errors: a quantile, not the
-    mean square, so a holiday or a reopening does not set the width of every ordinary day."""
-    z = special.ndtri((1.0 + level) / 2.0)
-    return max(0.0, (quantile / z) ** 2 - poisson)
-
-
-def _origin_day_variance(
-    y: np.ndarray, mu: np.ndarray, day: np.ndarray, weights: np.ndarray, level: float
-) -> float:
-    """`_excess_variance` of the day totals of the calibration origins' forecasts (`day`
-    labels each hour's origin and date; `weights`, one per hour, the origins' weights)."""
-    _, inverse = np.unique(day, return_inverse=True)
-    actual, fitted = np.bincount(inverse, weights=y), np.bincount(inverse, weights=mu)
-    weight = np.bincount(inverse, weights=weights) / np.bincount(inverse)
-    errors = np.abs(np.log((actual + 0.5) / (fitted + 0.5)))
-    order = np.argsort(errors)
-    cumulative = np.cumsum(weight[order]) / weight.sum()
-    at = min(int(np.searchsorted(cumulative, level)), len(errors) - 1)
-    poisson = float(np.average(1.0 / (fitted + 0.5), weights=weight))
-    return _excess_variance(float(errors[order][at]), poisson, level)
-
-
-@dataclass(frozen=True)
-class _DayLevels:
-    """A fitting window's open days, oldest first, for the local level of the day totals: the
-    log ratio of each day's actual to fitted arrivals (`observed`), its Poisson variance (1 /
-    the fitted total) and its calendar day (increasing)."""
-
-    observed: np.ndarray
-    poisson: np.ndarray
-    day: np.ndarray
-
-    @classmethod
-    def of(cls, age: np.ndarray, y: np.ndarray, mu: np.ndarray) -> _DayLevels:
-        day = (age // pd.Timedelta(days=1)).astype(int)
-        actual, fitted = np.bincount(day, weights=y), np.bincount(day, weights=mu)
-        days = np.flatnonzero(fitted > 0)[::-1]  # open days, oldest first
-        observed = np.log((actual[days] + 0.5) / (fitted[days] + 0.5))
-        return cls(observed, 1.0 / (fitted[days] + 0.5), -days)
-
-    def _filter(
-        self, noise: np.ndarray, step: np.ndarray, *, record: bool = False
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
-        """The Kalman filter of the log level for each pair of day noise and level step at
-        once: the level filtered to the last day, the log likelihood (up to a constant) and,
-        with `record`, the level after each day (days × pairs)."""
-        steps = np.diff(self.day, prepend=self.day[0] - 1).astype(float)
-        level = np.zeros(noise.shape)
-        variance = np.full(noise.shape, _LEVEL_PRIOR_VARIANCE)
-        loglik = np.zeros(noise.shape)
-        path = np.empty((len(self.day), *noise.shape)) if record else None
-        for t in range(len(self.day)):
-            variance = variance + step * steps[t]
-            total = variance + noise + self.poisson[t]
-            innovation = self.observed[t] - level
-            loglik -= np.log(total) + innovation**2 / total
-            gain = variance / total
-            level = level + gain * innovation
-            variance = variance * (1.0 - gain)
-            if path is not None:
-                path[t] = level
-        return level, loglik, path
-
-    @cached_property
-    def _likeliest(self) -> tuple[float, float, float]:
-        """(The level filtered to the last day, the day noise, the level step) of the likeliest
-        pair of `_DAY_NOISE_GRID` × `_LEVEL_STEP_GRID`."""
-        noise, step = (grid.ravel() for grid in np.meshgrid(_DAY_NOISE_GRID, _LEVEL_STEP_GRID))
-        level, loglik, _ = self._filter(noise, step)
-        best = int(np.argmax(loglik))
-        return float(level[best]), float(noise[best]), float(step[best])
-
-    @property
-    def factor(self) -> float:
-        """The current ratio of actual to fitted arrivals per day, by a local-level model.
-
-        The log of each open day's ratio is observed as a level plus noise: Poisson noise and
-        day-to-day variation of unknown variance; the level is a random walk whose step
-        variance, per calendar day, is unknown too, so a weekend or a closure lets it wander
-        further. Both variances are estimated by maximum likelihood on the history (a grid,
-        with the Kalman filter run for every pair at once), and the filtered level at the end
-        is the correction. It weighs recent days as the series has earned: a noisy series
-        averages many days, one whose level moves follows the last few (a fixed 7-day ratio
-        weighed one odd day as much as a lasting shift, and ignored the week before).
-        """
-        return 1.0 if len(self.day) == 0 else float(np.exp(self._likeliest[0]))
-
-    @cached_property
-    def filtered(self) -> np.ndarray:
-        """The local level after each day, filtered with the likeliest variances."""
-        _, noise, step = self._likeliest
-        _, _, path = self._filter(np.array([noise]), np.array([step]), record=True)
-        assert path is not None
-        return path[:, 0]
-
-    def forecast_variance(self, rule: tuple[float, float], level: float) -> np.ndarray:
-        """Per whole days ahead (0: the next calendar day), the `_excess_variance` of the
-        errors that the local level, applied by `rule` as the forecast applies it, made on the
-        window's own days: how far a day's total strays from the level forecast from the days
-        before it, over months of the series' history rather than the calibration origins'
-        few weeks. Never decreasing with the horizon."""
-        out = np.zeros(_DAY_ERROR_DAYS)
-        if len(self.observed) < 20:
-            return out
-        path = self.filtered
-        first, then = np.triu_indices(len(self.observed), 1)
-        ahead = self.day[then] - self.day[first]
-        keep = ahead <= _DAY_ERROR_DAYS
-        first, then, ahead = first[keep], then[keep], ahead[keep]
-        errors = self.observed[then] - path[first] * _exponent(rule, ahead - 0.5)
-        for h in range(_DAY_ERROR_DAYS):
-            pairs = ahead == h + 1
-            if pairs.sum() >= 20:
-                quantile = float(np.quantile(np.abs(errors[pairs]), level))
-                poisson = float(np.mean(self.poisson[then[pairs]]))
-                out[h] = _excess_variance(quantile, poisson, level)
-            elif h > 0:
-                out[h] = out[h - 1]
-        return np.maximum.accumulate(out)
-
-
-#: Candidate variances of a day's log ratio around the local level beyond Poisson noise (0 to
-#: a factor of about e^±0.55), and of the level's random-walk step per calendar day (0 to
-#: e^±0.22 a day): `_DayLevels` picks the likeliest pair.
-_DAY_NOISE_GRID = np.geomspace(1e-6, 0.3, 18)
-_LEVEL_STEP_GRID = np.geomspace(1e-6, 0.05, 14)
-#: Prior variance of the log level before the first day: a factor within about e^±1.
-_LEVEL_PRIOR_VARIANCE = 0.25
-
-
-_FULL_LEVEL = (1.0, np.inf)
-_NO_LEVEL = (0.0, np.inf)
-
-
-def _days_ahead(index: pd.DatetimeIndex, end: pd.Timestamp) -> np.ndarray:
-    return ((index - end) / pd.Timedelta(days=1)).to_numpy()
-
-
-def _exponent(rule: tuple[float, float], days_ahead: np.ndarray) -> np.ndarray:
-    """The power of the level ratio `days_ahead` after the end of the history."""
-    weight, half_life_days = rule
-    return weight * 0.5 ** (days_ahead / half_life_days)
 
 
 def _cell_shifts(cells: np.ndarray, age: np.ndarray, y: np.ndarray, mu: np.ndarray) -> pd.Series:
@@ -513,7 +270,7 @@ class _Fit:
     #: Factors of the cells that have shifted lately (`_cell_shifts`), by cell.
     cell_shifts: pd.Series
     #: The day totals the local level is filtered from.
-    day_levels: _DayLevels
+    day_levels: DayLevels
     #: Shares by hour that centre the short days' hour terms (`_centre_short_days`); None
     #: where those terms may also set the short days' level, or there are none.
     short_shares: np.ndarray | None = None
@@ -598,8 +355,8 @@ class CalendarGLM(Model):
 
     Observations are down-weighted with age (half-life `half_life_weeks`), and the forecast is
     scaled by the current ratio of actual to fitted arrivals per day, filtered by a local-level
-    model of the day totals (`_DayLevels.factor`), raised to a power chosen on the calibration
-    origins (`_LEVEL_RULES`: 0, ½, 1, or 1 fading with a 7-day half-life over the horizon),
+    model of the day totals (`DayLevels.factor`), raised to a power chosen on the calibration
+    origins (`LEVEL_RULES`: 0, ½, 1, or 1 fading with a 7-day half-life over the horizon),
     so a lasting shift (a summer, a pandemic) is followed within days where that has paid off,
     a passing one (a reopening backlog) only in the first days, and neither where it has not
     (holiday weeks the calendar does not know).
@@ -635,14 +392,15 @@ class CalendarGLM(Model):
         self._fit_result: _Fit | None = None
         self._alpha = 0.0
         #: Per interval level, the alpha calibrated at the rolling origins and the nominal
-        #: level its interval is computed at (`_calibrate`); without them, the in-sample alpha.
+        #: level its interval is computed at (`calibrate_interval`); without them, the
+        #: in-sample alpha.
         self._calibrated: dict[float, tuple[float, float]] = {}
         #: Per interval level and whole days ahead, the day-level variance that the
-        #: calibration origins had not shown (`_DayLevels.forecast_variance`).
+        #: calibration origins had not shown (`DayLevels.forecast_variance`).
         self._day_excess: dict[float, np.ndarray] = {}
         #: The level correction applied (exponent, its half-life over the horizon in days),
         #: chosen at the calibration origins.
-        self.level_rule = _FULL_LEVEL
+        self.level_rule = FULL_LEVEL
         #: Whether the series has had no arrival on a whole week's open days (`_paused`).
         self._paused = False
 
@@ -725,7 +483,7 @@ class CalendarGLM(Model):
         an origin must not gain by it."""
         assert self._end is not None
         fitted = self._fit_window(history, self._end, short_level)
-        alpha, rule, error = fitted.alpha, _FULL_LEVEL, np.inf
+        alpha, rule, error = fitted.alpha, FULL_LEVEL, np.inf
         calibrated: dict[float, tuple[float, float]] = {}
         day_excess: dict[float, np.ndarray] = {}
         if self.calibrate:
@@ -741,11 +499,11 @@ class CalendarGLM(Model):
                     before = self._fit_window(history[history.index < cut], cut, short_level)
                 except ModelError:
                     continue
-                raw, eta_var = self._mean(before, pd.DatetimeIndex(after.index), _NO_LEVEL)
+                raw, eta_var = self._mean(before, pd.DatetimeIndex(after.index), NO_LEVEL)
                 ys.append(after.to_numpy())
                 raws.append(raw)
                 levels.append(np.full(len(raw), before.level))
-                aheads.append(_days_ahead(pd.DatetimeIndex(after.index), cut))
+                aheads.append(days_ahead(pd.DatetimeIndex(after.index), cut))
                 eta_vars.append(eta_var)
                 origins.append(np.full(len(raw), k))
                 days.append(k * 100_000 + (after.index.normalize() - cut).days.to_numpy())
@@ -753,20 +511,20 @@ class CalendarGLM(Model):
                 y, raw, level = np.concatenate(ys), np.concatenate(raws), np.concatenate(levels)
                 ahead, origin = np.concatenate(aheads), np.concatenate(origins)
                 # How much of the level correction to believe, by its errors at these origins.
-                forecasts = np.stack([raw * level ** _exponent(r, ahead) for r in _LEVEL_RULES])
+                forecasts = np.stack([raw * level ** level_exponent(r, ahead) for r in LEVEL_RULES])
                 errors = np.abs(y - forecasts).sum(axis=1)
                 best = int(np.argmin(errors))
-                rule, error = _LEVEL_RULES[best], float(errors[best]) / len(y)
+                rule, error = LEVEL_RULES[best], float(errors[best]) / len(y)
                 if self.intervals:
-                    mean = _rule_chosen_elsewhere(y, forecasts, origin)
+                    mean = rule_chosen_elsewhere(y, forecasts, origin)
                     eta_var = np.concatenate(eta_vars)
                     weights = _CALIBRATION_DECAY ** origin.astype(float)
                     day = np.concatenate(days)
                     for lv in INTERVAL_LEVELS:
-                        calibrated[lv] = _calibrate(y, mean, eta_var, lv, weights)
+                        calibrated[lv] = calibrate_interval(y, mean, eta_var, lv, weights)
                         # Where the origins' days strayed less from the forecast than the
                         # series' days have over its window, the difference is added.
-                        recent = _origin_day_variance(y, mean, day, weights, lv)
+                        recent = origin_day_variance(y, mean, day, weights, lv)
                         usual = fitted.day_levels.forecast_variance(rule, lv)
                         day_excess[lv] = np.maximum(usual - recent, 0.0)
         return _Calibrated(fitted, alpha, rule, calibrated, day_excess), error
@@ -848,7 +606,7 @@ class CalendarGLM(Model):
         dof = max(len(y) - len(columns), 1)
         excess = (weights * ((y - mu) ** 2 - mu)).sum() * len(y) / dof
         dispersion = max(1.0, float((weights * (y - mu) ** 2 / mu).sum()) / dof)
-        day_levels = _DayLevels.of(age, y, mu)
+        day_levels = DayLevels.of(age, y, mu)
         return _Fit(
             columns=list(columns),
             zero_cells=zero_cells,
@@ -891,7 +649,7 @@ class CalendarGLM(Model):
         x = self._design(index).reindex(columns=fit.columns, fill_value=0.0).to_numpy()
         x = _centre_short_days(fit.columns, x, fit.short_shares)
         x = _weeks_at_shares(fit.columns, x, fit.week_shares)
-        level = fit.level ** _exponent(level_rule, _days_ahead(index, fit.end))
+        level = fit.level ** level_exponent(level_rule, days_ahead(index, fit.end))
         shift = fit.cell_shifts.reindex(_cell(index)).fillna(1.0).to_numpy()
         # A trend or rare effect must not extrapolate into absurd counts.
         mean = np.minimum(np.exp(x @ fit.params + fit.level_offset) * level * shift, fit.cap)
@@ -912,7 +670,7 @@ class CalendarGLM(Model):
         excess = self._day_excess.get(level)
         if excess is None or self._fit_result is None:
             return alpha
-        ahead = np.floor(_days_ahead(index, self._fit_result.end)).astype(int)
+        ahead = np.floor(days_ahead(index, self._fit_result.end)).astype(int)
         return alpha + excess[np.clip(ahead, 0, len(excess) - 1)]
 
     def _interval_level(self, level: float) -> float:
