@@ -84,6 +84,7 @@ def index(
             "lang": lang,
             "statuses": statuses,
             "config": config,
+            "shares_counters": any(s.shares_counters for s in config.sites),
             "text": script_text(_),
         },
     )

@@ -34,6 +34,8 @@ def test_overview_lists_every_site_with_crowding_in_words(client: TestClient) ->
     assert page.count('class="level level-') >= 7
     assert re.search(r"level-closed\" data-level>Counters closed", page)
     assert "/static/live.js" in page
+    # Some of its sites' counters serve several services: said once, under the lead.
+    assert page.count("there can be a wait even when no one is waiting") == 1
 
 
 def test_site_page_has_counters_calls_and_the_forecast_slot(client: TestClient) -> None:
