@@ -3,13 +3,48 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+import statsmodels.api as sm
 
 from forecasting.day_levels import DayLevels
-from forecasting.glm import CalendarGLM, GLMCombination
+from forecasting.glm import CalendarGLM, GLMCombination, _poisson_irls
 from forecasting.models import WeekdayHourMean
 from forecasting.schedule import WARD_OFFICE, OpeningSchedule
 from forecasting.simulate import ward_profile
 from tests.forecasting.helpers import FLAT, next_weeks, one_series, went_live
+
+
+def _poisson_regression(seed: int) -> tuple[np.ndarray, ...]:
+    """A design of twelve one-hot cells and a covariate, observation weights, an offset and
+    Poisson counts drawn from it."""
+    rng = np.random.default_rng(seed)
+    cells = rng.integers(0, 12, 2000)
+    x = np.column_stack([np.eye(12)[cells], rng.normal(size=2000)])
+    weights, offset = rng.uniform(0.2, 1.0, 2000), rng.normal(0.0, 0.2, 2000)
+    y = rng.poisson(np.exp(x @ np.r_[rng.normal(1.5, 0.5, 12), 0.3] + offset))
+    return x, y.astype(float), weights, offset
+
+
+def test_the_irls_fit_is_statsmodels_poisson_glm() -> None:
+    # Written out for speed (a sparse design), the fit must be the textbook one: the same
+    # coefficients and covariance as statsmodels' GLM with the same weights and offset.
+    x, y, weights, offset = _poisson_regression(2)
+    params, information = _poisson_irls(x, y, weights, np.zeros((13, 13)), offset)
+    reference = sm.GLM(
+        y, x, family=sm.families.Poisson(), var_weights=weights, offset=offset
+    ).fit()
+    assert params == pytest.approx(reference.params, abs=1e-9)
+    assert np.linalg.inv(information) == pytest.approx(reference.cov_params(), rel=1e-6)
+
+
+def test_the_penalised_irls_fit_solves_its_score_equation() -> None:
+    # With a prior precision P the mode of the posterior has X'W(y − μ) = P·β.
+    x, y, weights, offset = _poisson_regression(3)
+    penalty = np.diag(np.random.default_rng(4).uniform(0.0, 50.0, 13))
+    params, _ = _poisson_irls(x, y, weights, penalty, offset)
+    mu = np.exp(x @ params + offset)
+    assert x.T @ (weights * (y - mu)) == pytest.approx(penalty @ params, abs=1e-6)
+    assert not np.allclose(params, _poisson_irls(x, y, weights, np.zeros((13, 13)), offset)[0])
+
 
 #: A ward office that opens on national holidays, so that a holiday effect can be learnt.
 OPEN_ON_HOLIDAYS = OpeningSchedule.from_ranges(
