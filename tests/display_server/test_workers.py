@@ -151,7 +151,8 @@ def test_workers_each_listen_serve_are_replaced_and_stop_on_sigterm(
     assert len(set(listening.values())) == 2  # two sockets, not one shared
 
     # Keep-alive connections land on both workers.
-    clients = [httpx.Client(base_url=f"http://127.0.0.1:{port}") for _ in range(30)]
+    # Waits as generous as below: a busy machine may take seconds to answer a first request.
+    clients = [httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=20) for _ in range(30)]
     for client in clients:
         assert client.get("/healthz").status_code == 200
     open_connections = _proc_net_tcp(port, "01")
