@@ -16,7 +16,7 @@ import hashlib
 import logging
 import time
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import jpholiday
 import numpy as np
@@ -89,6 +89,28 @@ def schedule_for(config: WardConfig, site: Site, first: dt.date, last: dt.date) 
     return OpeningSchedule.from_ranges(ranges, closed_dates=closed, closed_on_holidays=False)
 
 
+def without_ticketless_days(
+    schedule: OpeningSchedule, arrivals: pd.DataFrame, *, before: dt.date
+) -> OpeningSchedule:
+    """`schedule` with the days closed on which the site issued no ticket at all, from its
+    first ticket in `arrivals` (its hourly rows) to the day before `before`.
+
+    A whole site without one ticket on a day it was to open was closed, or its kiosks or
+    this server were down (a typhoon, an outage): not a demand of zero. Fitted as open, such
+    a day lowered every model's forecast of its weekday and, by `forecasting.glm`'s pause
+    rule, made every busy service look stopped, so the calendar said "quiet" everywhere until
+    the next refit. A CSV's inferred schedule treats such days alike (`infer_schedule`). The
+    day `before` and later are left as configured: today may have had no ticket yet.
+    """
+    per_day = arrivals.groupby(pd.DatetimeIndex(arrivals["hour_start"]).normalize())["count"].sum()
+    issued = pd.DatetimeIndex(per_day.index[per_day.to_numpy() > 0])
+    if issued.empty:
+        return schedule
+    days = pd.date_range(issued.min(), pd.Timestamp(before), freq="D", inclusive="left")
+    ticketless = {day.date() for day in days.difference(issued)}
+    return replace(schedule, closed_dates=schedule.closed_dates | ticketless)
+
+
 def fit_ward(
     session: Session, *, config: WardConfig, now: dt.datetime, workers: int = 1
 ) -> pd.DataFrame:
@@ -138,7 +160,11 @@ def fit_ward(
     schedules, simulations = {}, {}
     since = now - SERVICE_HISTORY
     for site in config.sites:
-        schedules[site.id] = schedule_for(config, site, first, last)
+        schedules[site.id] = without_ticketless_days(
+            schedule_for(config, site, first, last),
+            arrivals[arrivals["site"] == site.id],
+            before=local_now.date(),
+        )
         observed = event_store.visit_counter_minutes(session, site=site.id, since=since)
         simulations[site.id] = CounterSimulation(site, observed)
     table = fit_all(

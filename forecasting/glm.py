@@ -39,6 +39,10 @@ _CALIBRATION_ORIGINS = 4
 #: hours lay beyond `_SHIFT_Z` robust standard deviations of the fit, all on the same side.
 _SHIFT_WEEKS = 4
 _SHIFT_Z = 1.5
+#: A service is paused (`_paused`) when its open hours since its last arrival, had it gone
+#: on as its fit expects, would have been this unlikely to bring none: a conventional
+#: significance level, and the rule's only constant.
+_PAUSE_SIGNIFICANCE = 0.01
 #: Median of a chi-squared variable with one degree of freedom: median(z²) / this is a
 #: dispersion estimate that a few outage or campaign hours cannot inflate.
 _CHI2_1_MEDIAN = 0.455
@@ -329,25 +333,32 @@ class _Calibrated:
 _CALIBRATED: dict[tuple[object, ...], tuple[OpeningSchedule, _Calibrated]] = {}
 
 
-def _paused(history: pd.Series, end: pd.Timestamp) -> bool:
-    """Whether a service has had no arrival on a whole week's open days (`history`: open
-    hours only): it is forecast as not offered.
+def _paused(
+    history: pd.Series, end: pd.Timestamp, expected: Callable[[pd.DatetimeIndex], float]
+) -> bool:
+    """Whether a service has stopped (`history`: open hours only, up to `end`; `expected`:
+    the fit's mean count over some of its hours): it is forecast as not offered.
 
     The mirror of `models.started`: a service paused or withdrawn (a queue renamed, one that
     closes for the summer while the office stays open) is not a demand that the level will
-    follow back up. The days after its last arrival must include every weekday the office
-    opened in its last `_SHIFT_WEEKS` weeks, so that a service offered on a few weekdays only
-    still shows, and a closure of the whole office (no open hours) counts for nothing (nor
-    does a closure of all those weeks). Only the forecast changes: the fit and its
-    calibration are those of the history as it is, so a service that comes back is forecast
-    by its fit again from its first arrival on.
+    follow back up. The evidence is the empty open hours since its last arrival, where the
+    fit expected E arrivals: none at all has Poisson probability exp(−E), and below
+    `_PAUSE_SIGNIFICANCE` the service counts as stopped. So a queue of 15 a day stops after
+    one empty day and one of one a day after a week, while a queue of one a week never does
+    (an empty week is what it usually shows). The hours must include a whole open day that
+    has ended before `end` (a quiet morning, or this morning so far, is no pause), and a
+    closure of the whole office has no open hours, so it counts for nothing. Only the
+    forecast changes: the fit and its calibration are those of the history as it is, so a
+    service that comes back is forecast by its fit again from its first arrival on.
     """
     arrived = history.index[history.to_numpy() > 0]
     if not len(arrived):
         return False
-    since = history.index[history.index >= arrived[-1].normalize() + pd.Timedelta(days=1)]
-    usual = set(history.index[history.index >= end - _SHIFT_WEEKS * WEEK].day_of_week)
-    return bool(usual) and usual <= set(since.day_of_week)
+    days = pd.DatetimeIndex(history.index).normalize()
+    if not ((days > arrived[-1].normalize()) & (days < end.normalize())).any():
+        return False
+    empty = pd.DatetimeIndex(history.index[history.index > arrived[-1]])
+    return expected(empty) > -np.log(_PAUSE_SIGNIFICANCE)
 
 
 class CalendarGLM(Model):
@@ -401,7 +412,8 @@ class CalendarGLM(Model):
         #: The level correction applied (exponent, its half-life over the horizon in days),
         #: chosen at the calibration origins.
         self.level_rule = FULL_LEVEL
-        #: Whether the series has had no arrival on a whole week's open days (`_paused`).
+        #: Whether the series has stopped: its empty hours since its last arrival are too
+        #: unlikely under its fit (`_paused`).
         self._paused = False
 
     def _design(self, index: pd.DatetimeIndex) -> pd.DataFrame:
@@ -445,7 +457,16 @@ class CalendarGLM(Model):
         self._fit_result, self._alpha, self.level_rule = state.fit, state.alpha, state.level_rule
         self._calibrated = state.intervals
         self._day_excess = state.day_excess
-        self._paused = _paused(history, self._end)
+        # Designs of a few empty hours are built apart: in the shared cache they would push
+        # out the fitting windows' designs.
+        fit = state.fit
+        self._paused = _paused(
+            history,
+            self._end,
+            lambda hours: float(
+                self._mean(fit, hours, NO_LEVEL, self._build_design(hours))[0].sum()
+            ),
+        )
 
     def _calibrated_fit(self, history: pd.Series) -> _Calibrated:
         """The fit to the end of `history`, its level rule and its interval calibration.
@@ -644,9 +665,15 @@ class CalendarGLM(Model):
         return prior + _MIN_RIDGE
 
     def _mean(
-        self, fit: _Fit, index: pd.DatetimeIndex, level_rule: tuple[float, float]
+        self,
+        fit: _Fit,
+        index: pd.DatetimeIndex,
+        level_rule: tuple[float, float],
+        design: pd.DataFrame | None = None,
     ) -> tuple[np.ndarray, np.ndarray]:
-        x = self._design(index).reindex(columns=fit.columns, fill_value=0.0).to_numpy()
+        if design is None:
+            design = self._design(index)
+        x = design.reindex(columns=fit.columns, fill_value=0.0).to_numpy()
         x = _centre_short_days(fit.columns, x, fit.short_shares)
         x = _weeks_at_shares(fit.columns, x, fit.week_shares)
         level = fit.level ** level_exponent(level_rule, days_ahead(index, fit.end))

@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 from fastapi.testclient import TestClient
 from pydantic import ValidationError
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 
 from display_server import forecast_service
 from display_server.config import OpeningHours, WardConfig
@@ -110,6 +110,60 @@ def test_refit_stores_the_pattern_and_only_open_hours(client: TestClient) -> Non
     assert sum(by_hour[9]) / len(by_hour[9]) == pytest.approx(6, abs=1)
     assert sum(by_hour[14]) / len(by_hour[14]) == pytest.approx(1, abs=0.5)
     assert max(by_hour[12]) < 0.5
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_a_day_without_any_ticket_at_the_site_is_a_closure_not_zero_demand(
+    client: TestClient,
+) -> None:
+    # The site issued nothing on its last open day before today, nor today so far (a
+    # typhoon, the kiosks down): that day is no demand of zero, so the same weekday next week
+    # is forecast as the pattern (counted as open, it would take the mean to 6 × 7/8), and no
+    # service is taken for stopped (a whole busy day empty since its last ticket).
+    runtime = runtime_of(client)
+    seed_pattern(runtime)
+    today = runtime.now().astimezone(JST).date()
+    site = runtime.config.site("nerima")
+    assert site is not None
+    outage = next(
+        today - dt.timedelta(days=n)
+        for n in range(1, 8)
+        if runtime.config.hours_on(site, today - dt.timedelta(days=n)) is not None
+    )
+    with runtime.writer_sessions() as session:
+        start = dt.datetime.combine(outage, dt.time(), JST)
+        session.execute(delete(EventRow).where(EventRow.at >= start))
+        session.commit()
+    assert refit(runtime) > 0
+    with runtime.sessions() as session:
+        rows = session.scalars(select(ForecastRow)).all()
+    week_later = dt.datetime.combine(outage + dt.timedelta(weeks=1), dt.time(9), JST)
+    (same_weekday,) = [r.arrivals for r in rows if r.hour_start == week_later]
+    assert same_weekday == pytest.approx(6, abs=0.1)
+
+
+def test_ticketless_days_close_from_the_first_ticket_to_yesterday(
+    example_config: WardConfig,
+) -> None:
+    site = example_config.sites[0]
+    schedule = forecast_service.schedule_for(
+        example_config, site, dt.date(2026, 11, 2), dt.date(2026, 11, 30)
+    )
+    # Tickets on Monday to Wednesday and on Friday of one week; none before, none on Thursday
+    # (an outage), none today (Monday the 16th, not over yet).
+    issued = ["2026-11-09 09:00", "2026-11-10 09:00", "2026-11-11 10:00", "2026-11-13 11:00"]
+    hours = pd.date_range("2026-11-02", "2026-11-16 23:00", freq="h")
+    arrivals = pd.DataFrame(
+        {"site": site.id, "service": "moving", "hour_start": hours,
+         "count": hours.isin(pd.DatetimeIndex(issued)).astype(int)}
+    )
+    adjusted = forecast_service.without_ticketless_days(
+        schedule, arrivals, before=dt.date(2026, 11, 16)
+    )
+    added = adjusted.closed_dates - schedule.closed_dates
+    assert dt.date(2026, 11, 12) in added
+    assert not added & {dt.date(2026, 11, 6), dt.date(2026, 11, 16), dt.date(2026, 11, 13)}
+    assert adjusted.hours == schedule.hours
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)

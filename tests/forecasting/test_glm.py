@@ -302,15 +302,24 @@ def test_short_days_free_to_set_a_level_are_compared_within_weeks() -> None:
     assert ratio[1] == pytest.approx(ratio[0], rel=0.1)
 
 
-def test_a_service_without_arrivals_for_a_week_is_forecast_as_not_offered() -> None:
-    # A queue that stops (renamed, or paused for the summer while the office stays open): ten
-    # days without an arrival (a week of open days) and the GLMs forecast zero; a single empty
-    # day (a counter closed for a day) changes nothing.
-    frame = one_series(days=70)
-    hours = pd.DatetimeIndex(frame["hour_start"])
+def test_a_service_whose_empty_days_its_fit_makes_unlikely_is_forecast_as_not_offered() -> None:
+    # A queue that stops (renamed, or paused for the summer while the office stays open) is
+    # forecast as zero once no arrival since its last one has a Poisson probability below 1 %
+    # under its fit: a busy queue after three empty open days (less than the week a fixed
+    # rule would wait), but not after a quiet afternoon, nor after a morning so far (no whole
+    # open day empty); a queue of a few arrivals a week goes on being forecast after more
+    # than a week without any.
     index = next_weeks("2025-03-17")
-    for empty_from, paused in (("2025-03-07", True), ("2025-03-14", False)):
+    for mean_per_hour, empty_from, history_end, paused in (
+        (10.0, "2025-03-12", "2025-03-17", True),
+        (10.0, "2025-03-14 12:00", "2025-03-17", False),
+        (10.0, "2025-03-14", "2025-03-14 11:00", False),
+        (0.03, "2025-03-07", "2025-03-17", False),
+    ):
+        frame = one_series(days=70, mean_per_hour=mean_per_hour)
+        hours = pd.DatetimeIndex(frame["hour_start"])
         train = frame.assign(count=frame["count"].where(hours < empty_from, 0))
+        train = train[hours < history_end]
         for model in (CalendarGLM(WARD_OFFICE, interactions=False), GLMCombination(WARD_OFFICE)):
             mean = model.fit(train).predict(index)["mean"]
             assert (mean.sum() == 0) == paused
