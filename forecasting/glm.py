@@ -354,10 +354,10 @@ def _paused(
     arrived = history.index[history.to_numpy() > 0]
     if not len(arrived):
         return False
-    days = pd.DatetimeIndex(history.index).normalize()
+    empty = pd.DatetimeIndex(history.index[history.index > arrived[-1]])
+    days = empty.normalize()
     if not ((days > arrived[-1].normalize()) & (days < end.normalize())).any():
         return False
-    empty = pd.DatetimeIndex(history.index[history.index > arrived[-1]])
     return expected(empty) > -np.log(_PAUSE_SIGNIFICANCE)
 
 
